@@ -1,0 +1,24 @@
+# Finds sdekit's dependencies; each missing one stops configuration with one line naming its Debian package.
+include(GNUInstallDirs)
+
+macro(sdekit_require found package what)
+  if(NOT ${found})
+    message(FATAL_ERROR "sdekit needs ${what}: install it with `apt-get install ${package}`")
+  endif()
+endmacro()
+
+find_package(Eigen3 3.4 QUIET NO_MODULE)
+sdekit_require(Eigen3_FOUND libeigen3-dev "Eigen 3.4")
+
+find_package(Boost 1.74 QUIET)
+sdekit_require(Boost_FOUND libboost-dev "Boost (Odeint)")
+if(NOT TARGET Boost::headers)
+  add_library(Boost::headers INTERFACE IMPORTED)
+  target_include_directories(Boost::headers INTERFACE ${Boost_INCLUDE_DIRS})
+endif()
+
+find_package(OpenMP QUIET COMPONENTS CXX)
+sdekit_require(OpenMP_CXX_FOUND libgomp1 "OpenMP (GCC's libgomp)")
+
+find_path(RANDOM123_INCLUDE_DIR NAMES Random123/philox.h)
+sdekit_require(RANDOM123_INCLUDE_DIR librandom123-dev "Random123")

@@ -1,0 +1,19 @@
+include(CMakePackageConfigHelpers)
+
+install(TARGETS sdekit EXPORT sdekitTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/sdekit" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/solvers/" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sdekit/solvers
+  FILES_MATCHING PATTERN "*.hpp")
+
+set(sdekit_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/sdekit)
+install(EXPORT sdekitTargets NAMESPACE sdekit:: DESTINATION ${sdekit_cmake_dir})
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/sdekitConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/sdekitConfig.cmake" INSTALL_DESTINATION ${sdekit_cmake_dir})
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/sdekitConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/sdekitConfig.cmake" "${PROJECT_BINARY_DIR}/sdekitConfigVersion.cmake"
+  DESTINATION ${sdekit_cmake_dir})

@@ -1,0 +1,37 @@
+#pragma once
+// Runtime argument checks: every failure is a std::invalid_argument naming the function, the argument and its value.
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace sdekit::detail {
+
+/// Formats a value the way error messages show it (shortest round-trippable form for doubles).
+template <class T>
+std::string to_text(const T& value) {
+  std::ostringstream out;
+  out.precision(17);
+  if constexpr (requires { value.transpose(); }) out << value.transpose();  // Eigen vectors on one line
+  else out << value;
+  return out.str();
+}
+
+/// Throws std::invalid_argument("<where>: <argument> = <value> <requirement>").
+template <class T>
+[[noreturn]] void throw_invalid(std::string_view where, std::string_view argument, const T& value,
+                                std::string_view requirement) {
+  std::string message;
+  message.append(where).append(": ").append(argument).append(" = ").append(to_text(value));
+  message.append(" ").append(requirement);
+  throw std::invalid_argument(message);
+}
+
+/// Throws unless `ok`; see throw_invalid for the message.
+template <class T>
+void require(bool ok, std::string_view where, std::string_view argument, const T& value,
+             std::string_view requirement) {
+  if (!ok) throw_invalid(where, argument, value, requirement);
+}
+
+}  // namespace sdekit::detail

@@ -1,0 +1,15 @@
+#pragma once
+// The umbrella header: the whole public API of sdekit, steppers included.
+#include <sdekit/errors.hpp>
+#include <sdekit/state.hpp>
+#include <sdekit/problem.hpp>
+#include <sdekit/noise.hpp>
+#include <sdekit/time_grid.hpp>
+#include <sdekit/integrate.hpp>
+#include <sdekit/odeint_adaptor.hpp>
+#include <sdekit/statistics.hpp>
+#include <sdekit/ensemble.hpp>
+
+#include <sdekit/solvers/euler_maruyama.hpp>
+#include <sdekit/solvers/milstein.hpp>
+#include <sdekit/solvers/stochastic_heun.hpp>

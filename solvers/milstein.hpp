@@ -1,0 +1,86 @@
+#pragma once
+// Milstein: Euler–Maruyama plus the term that makes it strong order 1.0,
+//   Itô:           X_{n+1} = X_n + a h + b ΔW + ½ b b' (ΔW² − h)
+//   Stratonovich:  X_{n+1} = X_n + a h + b ΔW + ½ b b' ΔW²
+// with b' = ∂b/∂x taken from the problem when it provides one (Sde::with_diffusion_derivative) and otherwise
+// replaced by the Runge–Kutta difference b b' ≈ (b(Ŷ) − b(X_n))/√h, Ŷ = X_n + a h + b √h (Kloeden–Platen).
+// Diagonal noise applies this componentwise. General n×m noise needs commuting columns (L^j b^k = L^k b^j),
+// where the double integrals reduce to products of increments:
+//   ½ Σ_jk L^j b^k (ΔW_j ΔW_k − δ_jk h) ≈ ½ [B(X + BΔW) − B(X)] ΔW − ½ √h Σ_j [b^j(X + b^j √h) − b^j(X)]
+// (the last sum only in Itô form). Non-commutative noise would need Lévy areas, which are not simulated.
+#include <sdekit/noise_term.hpp>
+#include <sdekit/problem.hpp>
+
+#include <cmath>
+
+namespace sdekit {
+
+/// The Milstein scheme, Itô or Stratonovich as the problem says; derivative-free unless ∂b/∂x is given.
+class Milstein {
+ public:
+  /// Strong order.
+  static constexpr double order() { return 1.0; }
+  /// Weak order.
+  static constexpr double weak_order() { return 1.0; }
+
+  /// Advances x from t to t + dt given the Wiener increment dW over that step.
+  template <class P, class X, class Inc>
+  void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
+    static_assert(check_problem<P, X>());
+    constexpr NoiseKind kind = noise_kind_v<P, X>;
+    using B = diffusion_value_t<P, X>;
+    if constexpr (kind == NoiseKind::general) {
+      static_assert(P::is_commutative || P::is_additive || B::ColsAtCompileTime == 1,
+                    "sdekit::Milstein needs commutative noise for an n×m diffusion: with non-commuting columns the "
+                    "scheme needs Lévy areas, which sdekit does not simulate. If L^j b^k = L^k b^j holds, declare "
+                    "it with make_sde(a, b, sdekit::commutative); otherwise use sdekit::EulerMaruyama (Itô, strong "
+                    "order 0.5) or sdekit::StochasticHeun (Stratonovich, strong order 0.5 on such noise)");
+      static_assert(!P::has_diffusion_derivative,
+                    "sdekit::Milstein takes an analytic diffusion derivative for scalar and diagonal noise only");
+    }
+    const X a = problem.drift(x, t);
+    const B b = problem.diffusion(x, t);
+    X next = x + a * dt + detail::noise_term<X>(b, dW);
+    if constexpr (!P::is_additive) {
+      if constexpr (kind == NoiseKind::general) {
+        next += general_correction(problem, x, t, dt, dW, b);
+      } else {
+        const double ito_shift = P::is_stratonovich ? 0.0 : dt;
+        if constexpr (P::has_diffusion_derivative) {
+          const B db = problem.diffusion_derivative(x, t);
+          if constexpr (kind == NoiseKind::scalar) next += 0.5 * b * db * (dW * dW - ito_shift);
+          else next += (0.5 * b.array() * db.array() * (dW.array().square() - ito_shift)).matrix();
+        } else {
+          const double sqrt_dt = std::sqrt(dt);
+          const X support = x + a * dt + b * sqrt_dt;
+          const B b_support = problem.diffusion(support, t);
+          if constexpr (kind == NoiseKind::scalar) {
+            next += (b_support - b) * (dW * dW - ito_shift) / (2.0 * sqrt_dt);
+          } else {
+            next += ((b_support - b).array() * (dW.array().square() - ito_shift) / (2.0 * sqrt_dt)).matrix();
+          }
+        }
+      }
+    }
+    x = next;
+  }
+
+ private:
+  template <class P, class X, class Inc, class B>
+  static X general_correction(const P& problem, const X& x, double t, double dt, const Inc& dW, const B& b) {
+    const X shifted = x + b * dW;
+    const B b_shifted = problem.diffusion(shifted, t);
+    X correction = 0.5 * ((b_shifted - b) * dW);
+    if constexpr (!P::is_stratonovich) {
+      const double sqrt_dt = std::sqrt(dt);
+      for (Eigen::Index j = 0; j < b.cols(); ++j) {
+        const X along_column = x + b.col(j) * sqrt_dt;
+        const B b_column = problem.diffusion(along_column, t);
+        correction -= 0.5 * sqrt_dt * (b_column.col(j) - b.col(j));
+      }
+    }
+    return correction;
+  }
+};
+
+}  // namespace sdekit
