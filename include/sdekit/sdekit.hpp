@@ -9,6 +9,7 @@
 #include <sdekit/odeint_adaptor.hpp>
 #include <sdekit/statistics.hpp>
 #include <sdekit/ensemble.hpp>
+#include <sdekit/progress_bar.hpp>
 
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
