@@ -2,12 +2,17 @@
 // Milstein: Euler–Maruyama plus the term that makes it strong order 1.0,
 //   Itô:           X_{n+1} = X_n + a h + b ΔW + ½ b b' (ΔW² − h)
 //   Stratonovich:  X_{n+1} = X_n + a h + b ΔW + ½ b b' ΔW²
-// with b' = ∂b/∂x taken from the problem when it provides one (Sde::with_diffusion_derivative) and otherwise
-// replaced by the Runge–Kutta difference b b' ≈ (b(Ŷ) − b(X_n))/√h, Ŷ = X_n + a h + b √h (Kloeden–Platen).
-// Diagonal noise applies this componentwise. General n×m noise needs commuting columns (L^j b^k = L^k b^j),
-// where the double integrals reduce to products of increments:
-//   ½ Σ_jk L^j b^k (ΔW_j ΔW_k − δ_jk h) ≈ ½ [B(X + BΔW) − B(X)] ΔW − ½ √h Σ_j [b^j(X + b^j √h) − b^j(X)]
-// (the last sum only in Itô form). Non-commutative noise would need Lévy areas, which are not simulated.
+// with b' = ∂b/∂x taken from the problem when it provides one (Sde::with_diffusion_derivative), and otherwise
+// replaced by differences of b that keep the local error's mean O(h²) — the condition for strong order 1:
+//   Itô:           ½ b b' (ΔW² − h) ≈ [b(X + a h + b √h) − b(X)] (ΔW² − h) / (2√h)   (Kloeden–Platen; the
+//                  factor ΔW² − h has mean zero, so the O(√h) error of the one-sided difference averages out)
+//   Stratonovich:  ½ b b' ΔW²       ≈ ½ [b(X + b ΔW) − b(X)] ΔW   (the error terms are odd in ΔW, or O(h²))
+// Diagonal noise applies this componentwise (component i of b may depend on x_i only). General n×m noise needs
+// commuting columns (L^j b^k = L^k b^j), where the double integrals reduce to products of increments:
+//   ½ Σ_jk L^j b^k ΔW_j ΔW_k ≈ ½ [B(X + BΔW) − B(X)] ΔW,
+// and the Itô form subtracts ½ h Σ_j L^j b^j ≈ ¼ √h Σ_j [b^j(X + b^j √h) − b^j(X − b^j √h)] (a central
+// difference: a one-sided one would leave a mean error of order h^{3/2} per step). Non-commutative noise would
+// need Lévy areas, which are not simulated.
 #include <sdekit/noise_term.hpp>
 #include <sdekit/problem.hpp>
 
@@ -44,22 +49,22 @@ class Milstein {
     if constexpr (!P::is_additive) {
       if constexpr (kind == NoiseKind::general) {
         next += general_correction(problem, x, t, dt, dW, b);
-      } else {
+      } else if constexpr (P::has_diffusion_derivative) {
         const double ito_shift = P::is_stratonovich ? 0.0 : dt;
-        if constexpr (P::has_diffusion_derivative) {
-          const B db = problem.diffusion_derivative(x, t);
-          if constexpr (kind == NoiseKind::scalar) next += 0.5 * b * db * (dW * dW - ito_shift);
-          else next += (0.5 * b.array() * db.array() * (dW.array().square() - ito_shift)).matrix();
-        } else {
-          const double sqrt_dt = std::sqrt(dt);
-          const X support = x + a * dt + b * sqrt_dt;
-          const B b_support = problem.diffusion(support, t);
-          if constexpr (kind == NoiseKind::scalar) {
-            next += (b_support - b) * (dW * dW - ito_shift) / (2.0 * sqrt_dt);
-          } else {
-            next += ((b_support - b).array() * (dW.array().square() - ito_shift) / (2.0 * sqrt_dt)).matrix();
-          }
-        }
+        const B db = problem.diffusion_derivative(x, t);
+        if constexpr (kind == NoiseKind::scalar) next += 0.5 * b * db * (dW * dW - ito_shift);
+        else next += (0.5 * b.array() * db.array() * (dW.array().square() - ito_shift)).matrix();
+      } else if constexpr (P::is_stratonovich) {
+        const X shifted = x + detail::noise_term<X>(b, dW);
+        const B b_shifted = problem.diffusion(shifted, t);
+        if constexpr (kind == NoiseKind::scalar) next += 0.5 * (b_shifted - b) * dW;
+        else next += (0.5 * (b_shifted - b).array() * dW.array()).matrix();
+      } else {
+        const double sqrt_dt = std::sqrt(dt);
+        const X support = x + a * dt + b * sqrt_dt;
+        const B b_support = problem.diffusion(support, t);
+        if constexpr (kind == NoiseKind::scalar) next += (b_support - b) * (dW * dW - dt) / (2.0 * sqrt_dt);
+        else next += ((b_support - b).array() * (dW.array().square() - dt) / (2.0 * sqrt_dt)).matrix();
       }
     }
     x = next;
@@ -74,9 +79,11 @@ class Milstein {
     if constexpr (!P::is_stratonovich) {
       const double sqrt_dt = std::sqrt(dt);
       for (Eigen::Index j = 0; j < b.cols(); ++j) {
-        const X along_column = x + b.col(j) * sqrt_dt;
-        const B b_column = problem.diffusion(along_column, t);
-        correction -= 0.5 * sqrt_dt * (b_column.col(j) - b.col(j));
+        const X up = x + b.col(j) * sqrt_dt;
+        const X down = x - b.col(j) * sqrt_dt;
+        const B b_up = problem.diffusion(up, t);
+        const B b_down = problem.diffusion(down, t);
+        correction -= 0.25 * sqrt_dt * (b_up.col(j) - b_down.col(j));
       }
     }
     return correction;

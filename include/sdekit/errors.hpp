@@ -1,20 +1,31 @@
 #pragma once
 // Runtime argument checks: every failure is a std::invalid_argument naming the function, the argument and its value.
+#include <charconv>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace sdekit::detail {
 
-/// Formats a value the way error messages show it (shortest round-trippable form for doubles).
+/// Formats a value the way error messages show it: doubles in their shortest round-trip form, Eigen vectors on
+/// one line.
 template <class T>
 std::string to_text(const T& value) {
-  std::ostringstream out;
-  out.precision(17);
-  if constexpr (requires { value.transpose(); }) out << value.transpose();  // Eigen vectors on one line
-  else out << value;
-  return out.str();
+  if constexpr (std::is_floating_point_v<T>) {
+    char buffer[64];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    return std::string(buffer, end);
+  } else if constexpr (std::is_integral_v<T>) {
+    return std::to_string(value);
+  } else {
+    std::ostringstream out;
+    out.precision(17);
+    if constexpr (requires { value.transpose(); }) out << value.transpose();
+    else out << value;
+    return out.str();
+  }
 }
 
 /// Throws std::invalid_argument("<where>: <argument> = <value> <requirement>").

@@ -111,12 +111,12 @@ class BrownianPath {
   double fine_dt() const { return h_; }                  ///< the fine step h
   std::size_t dimension() const { return dimension_; }   ///< number of Wiener processes
 
-  /// Grid index of time t; throws unless t lies on the grid (within 1e-9·h).
-  std::uint64_t index_of(double t) const {
+  /// Grid index of time t; throws unless t lies on the grid (within 1e-9·h), calling t `name` in the message.
+  std::uint64_t index_of(double t, std::string_view name = "t") const {
     const double steps = (t - t0_) / h_;
     const double nearest = std::round(steps);
     detail::require(nearest >= 0 && std::abs(steps - nearest) <= 1e-9 * std::max(1.0, nearest), "sdekit::BrownianPath",
-            "t", t, "is not on the path's grid t0 + i*fine_dt (fine_dt = " + detail::to_text(h_) + ")");
+            name, t, "is not on the path's grid t0 + i*fine_dt (fine_dt = " + detail::to_text(h_) + ")");
     return static_cast<std::uint64_t>(nearest);
   }
 
@@ -146,7 +146,8 @@ class BrownianPath {
   /// The noise-source call: the increment over [t, t + dt]; both ends must lie on the grid.
   template <class Inc>
   void operator()(std::uint64_t /*step*/, double t, double dt, Inc& dW) const {
-    increment(index_of(t), index_of(t + dt), dW);
+    const std::uint64_t start = index_of(t);
+    increment(start, index_of(t + dt, "t + dt"), dW);
   }
 
   /// W(t) − W(t0) for t on the grid, component `component`.

@@ -159,7 +159,7 @@ constexpr bool check_problem() {
   }
 }
 
-/// Runtime check of the sizes b(x, t) returns against the state, for dynamic sizes; returns the noise
+/// Runtime check of the sizes a(x, t) and b(x, t) return against the state, for dynamic sizes; returns the noise
 /// dimension m (the number of Wiener processes). Throws std::invalid_argument naming `where`.
 template <class P, class X>
 std::size_t noise_dimension(const P& problem, const X& x, double t, std::string_view where) {
@@ -167,6 +167,9 @@ std::size_t noise_dimension(const P& problem, const X& x, double t, std::string_
   if constexpr (std::is_same_v<X, double>) {
     return 1;
   } else {
+    const X a = problem.drift(x, t);
+    detail::require(a.size() == x.size(), where, "size of a(x, t)", a.size(),
+                    "must equal the state size " + detail::to_text(x.size()));
     const diffusion_value_t<P, X> b = problem.diffusion(x, t);
     detail::require(b.rows() == x.size(), where, "rows of b(x, t)", b.rows(),
                     "must equal the state size " + detail::to_text(x.size()));
