@@ -10,7 +10,7 @@
 namespace sdekit::detail {
 
 /// Formats a value the way error messages show it: doubles in their shortest round-trip form, Eigen vectors on
-/// one line.
+/// as "(x0, x1, …)".
 template <class T>
 std::string to_text(const T& value) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -20,11 +20,15 @@ std::string to_text(const T& value) {
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(value);
   } else {
-    std::ostringstream out;
-    out.precision(17);
-    if constexpr (requires { value.transpose(); }) out << value.transpose();
-    else out << value;
-    return out.str();
+    if constexpr (requires { value.size(); value[0]; }) {  // an Eigen vector: "(1, nan, 3)"
+      std::string text = "(";
+      for (decltype(value.size()) i = 0; i < value.size(); ++i) text += (i ? ", " : "") + to_text(double(value[i]));
+      return text + ")";
+    } else {
+      std::ostringstream out;
+      out << value;
+      return out.str();
+    }
   }
 }
 

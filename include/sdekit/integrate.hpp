@@ -54,7 +54,7 @@ template <class Stepper, class P, class X, class Noise, class Observer>
 std::size_t integrate_times(Stepper& stepper, const P& problem, X& x, const std::vector<double>& times, double dt,
                             Noise&& noise, Observer&& obs) {
   detail::require(!times.empty(), "sdekit::integrate_times", "times.size()", times.size(), "must be at least 1");
-  const TimeGrid grid(times.front(), times.back(), dt, times, "sdekit::integrate_times");
+  const TimeGrid grid(times.front(), times.back(), dt, times, "sdekit::integrate_times", "times");
   std::size_t next_save = 0;
   auto observe_saves = [&](std::size_t k) {
     while (next_save < times.size() && grid.save_index(next_save) == k) {

@@ -15,21 +15,22 @@ namespace sdekit {
 /// Step boundaries over [t0, t1] with step dt, split at the save times; see the file comment.
 class TimeGrid {
  public:
-  /// Throws std::invalid_argument (naming `where`) for dt ≤ 0, t1 < t0, non-finite values, or save times that
-  /// are outside [t0, t1] or decreasing. An empty save list means "save at t1".
+  /// Throws std::invalid_argument (naming `where`, and the save times as `save_name`) for dt ≤ 0, t1 < t0,
+  /// non-finite values, or save times that decrease or lie outside [t0, t1]. No save times means "save at t1".
   TimeGrid(double t0, double t1, double dt, const std::vector<double>& save_times = {},
-           std::string_view where = "sdekit::TimeGrid") {
+           std::string_view where = "sdekit::TimeGrid", std::string_view save_name = "save_times") {
     detail::require(std::isfinite(t0), where, "t0", t0, "must be finite");
     detail::require(std::isfinite(t1), where, "t1", t1, "must be finite");
     detail::require(t1 >= t0, where, "t1", t1, "must not be before t0 = " + detail::to_text(t0));
     detail::require(std::isfinite(dt) && dt > 0, where, "dt", dt, "must be positive and finite");
     std::vector<double> saves = save_times.empty() ? std::vector<double>{t1} : save_times;
-    for (std::size_t i = 0; i < saves.size(); ++i) {
-      const std::string name = "save_times[" + std::to_string(i) + "]";
-      detail::require(saves[i] >= t0 && saves[i] <= t1, where, name, saves[i],
+    auto name = [&](std::size_t i) { return std::string(save_name) + "[" + std::to_string(i) + "]"; };
+    for (std::size_t i = 1; i < saves.size(); ++i)
+      detail::require(saves[i] >= saves[i - 1], where, name(i), saves[i],
+                      "must not be before " + name(i - 1) + " = " + detail::to_text(saves[i - 1]));
+    for (std::size_t i = 0; i < saves.size(); ++i)
+      detail::require(saves[i] >= t0 && saves[i] <= t1, where, name(i), saves[i],
                       "must lie in [t0, t1] = [" + detail::to_text(t0) + ", " + detail::to_text(t1) + "]");
-      if (i > 0) detail::require(saves[i] >= saves[i - 1], where, name, saves[i], "must not be before the one before it");
-    }
     // Times closer than this to a grid point are that grid point: no sliver steps from rounding.
     const double snap = 1e-9 * dt;
     const double span = (t1 - t0) / dt;

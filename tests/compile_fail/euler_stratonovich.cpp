@@ -1,0 +1,8 @@
+// expect: sdekit::EulerMaruyama integrates It.* SDEs
+#include <sdekit/sdekit.hpp>
+int main() {
+  auto problem = sdekit::make_sde([](double x, double) { return -x; }, [](double x, double) { return x; },
+                                  sdekit::stratonovich);
+  double x = 1.0;
+  sdekit::EulerMaruyama{}.do_step(problem, x, 0.0, 0.1, 0.1);
+}
