@@ -31,7 +31,7 @@ struct ForecastOptions {
   std::size_t particles = 4000;                   ///< ensemble size
   std::uint64_t seed = 0;                         ///< seed of the ensemble (and of the parameter draws)
   double dt = 0.0;                                ///< Euler–Maruyama step; 0: the smallest horizon gap / substeps
-  std::size_t substeps = 50;                      ///< steps per smallest gap between horizons when dt = 0
+  std::size_t substeps = 20;                      ///< steps per smallest gap between horizons when dt = 0
   bool parameter_uncertainty = false;             ///< draw θ per particle from N(θ̂, covariance), truncated to bounds
   int threads = 0;                                ///< OpenMP threads (0: default); results do not depend on it
 };
