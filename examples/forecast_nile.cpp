@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   const sdekit::Forecast f = sdekit::forecast(best, t.back(), x.back(), horizons, options);
   std::printf("Forecast from %.0f (last value %.0f), %zu particles, parameter uncertainty included:\n", t.back(),
               x.back(), options.particles);
+  if (f.failed > 0) std::printf("  (%zu particles stopped by a non-finite state and left out)\n", f.failed);
   std::printf("  %6s %8s %8s  %17s  %17s\n", "year", "mean", "median", "80% interval", "95% interval");
   for (std::size_t k = 0; k < f.points.size(); ++k) {
     if (k != 0 && k != 1 && k != 4 && k != 9 && k != 19) continue;

@@ -44,6 +44,34 @@ TEST_CASE("the Nile file reads as 100 years of flow") {
   CHECK_THROWS_AS(ts.column("flow"), std::invalid_argument);
 }
 
+TEST_CASE("real files: CO2 with YYYYMMDD dates and 59 empty values, sunspots with quoted headers") {
+  const std::string co2 = std::string(SDEKIT_TEST_DATA_DIR) + "/co2/co2.csv";
+  try {
+    read_time_series(co2);
+    FAIL("no exception");
+  } catch (const CsvError& e) {
+    CHECK(e.line() == 8);  // 19580510 is the first week without a value
+    CHECK(e.column() == 2);
+    CHECK(std::string(e.what()).find(co2 + ":8:2: empty value in column \"co2\"") == 0);
+  }
+  CsvReadOptions drop;
+  drop.missing = MissingValues::drop;
+  const TimeSeries ts = read_time_series(co2, drop);
+  CHECK(ts.size() == 2284 - 59);
+  CHECK(ts.dropped.size() == 59);
+  CHECK(ts.dropped.front().line == 8);
+  CHECK(ts.times.front() == doctest::Approx(1958.0 + 87.0 / 365.0));  // 1958-03-29
+  CHECK(ts.times.back() == doctest::Approx(2001.0 + 362.0 / 365.0));  // 2001-12-29
+  CHECK(ts.values[0].front() == 316.1);
+  CHECK(ts.values[0].back() == 371.5);
+
+  const TimeSeries sun = read_time_series(std::string(SDEKIT_TEST_DATA_DIR) + "/sunspots/sunspots.csv");
+  CHECK(sun.time_name == "YEAR");
+  CHECK(sun.names == std::vector<std::string>{"SUNACTIVITY"});
+  CHECK(sun.size() == 309);
+  CHECK(sun.times.back() == 2008.0);
+}
+
 TEST_CASE("dates: YYYY-MM-DD and YYYYMMDD as decimal years or days") {
   double t = 0;
   CHECK(parse_iso_date("1970-01-01", DateUnit::days, t));
