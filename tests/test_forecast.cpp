@@ -174,6 +174,27 @@ TEST_CASE("parameter uncertainty adds the variance of the drift estimate (law of
   check_invalid([&] { forecast_ensemble(drift, diffusion, fit, 0.0, 0.0, horizons, o); }, "fit.covariance");
 }
 
+TEST_CASE("OU forecast with an uncertain level: the stationary variance grows by Var(mu)") {
+  // κ and σ (nearly) known, μ ~ N(10, 3²): at h = 20 (e^{−κh} = e^{−10}) X ≈ N(μ, σ²/(2κ)), so the forecast
+  // variance is σ²/(2κ) + 9 = 4 + 9 and the mean is 10.
+  FitResult fit = ou_fit(0.5, 10, 2);
+  fit.covariance = Eigen::Vector3d(1e-12, 9.0, 1e-12).asDiagonal();
+  fit.lower = Eigen::Vector3d(0.0, -INFINITY, 0.0);
+  fit.upper = Eigen::Vector3d(INFINITY, INFINITY, INFINITY);
+  ForecastOptions o;
+  o.particles = 20000;
+  o.parameter_uncertainty = true;
+  o.dt = 0.05;  // Euler–Maruyama's stationary variance σ²/(2κ − κ²dt) is 1.3 % high: 4.05 instead of 4
+  const Forecast f = forecast(fit, 0.0, 14.0, std::vector<double>{20.0}, o);
+  const double n = static_cast<double>(o.particles);
+  const double variance = 2.0 * 2.0 / (2 * 0.5 - 0.25 * 0.05) + 9.0;
+  CHECK(std::abs(f.points[0].mean - 10.0) < 5 * std::sqrt(variance / n));
+  CHECK(std::abs(f.points[0].sd * f.points[0].sd / variance - 1) < 5 * std::sqrt(2 / n));
+  o.parameter_uncertainty = false;
+  const Forecast plain = forecast(fit, 0.0, 14.0, std::vector<double>{20.0}, o);
+  CHECK(std::abs(plain.points[0].sd * plain.points[0].sd / (variance - 9.0) - 1) < 5 * std::sqrt(2 / n));
+}
+
 TEST_CASE("backtest bookkeeping: coverage, CRPS and MAE against hand-computed values") {
   // x_i = i at t_i = i. The forecaster puts two particles at y ± 1 around the true outcome y, a 50 % interval
   // that misses (above y) and an 80 % interval that covers: coverage (0, 1), MAE 0, CRPS 1 − ½ = 0.5.
