@@ -22,3 +22,6 @@ sdekit_require(OpenMP_CXX_FOUND libgomp1 "OpenMP (GCC's libgomp)")
 
 find_path(RANDOM123_INCLUDE_DIR NAMES Random123/philox.h)
 sdekit_require(RANDOM123_INCLUDE_DIR librandom123-dev "Random123")
+
+find_package(NLopt QUIET)
+sdekit_require(NLopt_FOUND libnlopt-dev "NLopt (model fitting)")

@@ -14,3 +14,6 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
 #include <sdekit/solvers/stochastic_heun.hpp>
+#include <sdekit/timeseries_csv.hpp>
+#include <sdekit/fit.hpp>
+#include <sdekit/forecast.hpp>
