@@ -20,7 +20,7 @@ std::string to_text(const T& value) {
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(value);
   } else {
-    if constexpr (requires { value.size(); value[0]; }) {  // an Eigen vector: "(1, nan, 3)"
+    if constexpr (requires { value.transpose(); value[0]; }) {  // an Eigen vector: "(1, nan, 3)"
       std::string text = "(";
       for (decltype(value.size()) i = 0; i < value.size(); ++i) text += (i ? ", " : "") + to_text(double(value[i]));
       return text + ")";
