@@ -8,7 +8,8 @@
 //             and rejection of negative counts (Cao, Gillespie & Petzold 2005), SSA steps when τ is small
 //             (simulate_tau_leaping);
 //   diffusion the chemical Langevin equation dX = Σ_j ν_j a_j(X) dt + Σ_j ν_j √a_j(X) dW_j, an SDE with general
-//             noise (one Wiener process per reaction) integrated by the solvers/ schemes (simulate_cle).
+//             noise (one Wiener process per reaction) integrated by the solvers/ schemes (simulate_cle); propensities
+//             are clamped at 0 (see chemical_langevin).
 #include <sdekit/ensemble.hpp>
 #include <sdekit/errors.hpp>
 #include <sdekit/noise.hpp>
@@ -416,9 +417,11 @@ auto simulate_tau_leaping(const Network& network, const EnsembleOptions& options
 }
 
 /// The chemical Langevin equation of the network as an Itô SDE with general noise, one Wiener process per reaction:
-/// drift Σ_j ν_j a_j(x), diffusion column j = ν_j √max(a_j(x), 0). Propensities are clamped at 0 inside the square
-/// root only (the state may leave the non-negative orthant: the CLE is a continuous approximation). A network with
-/// one reaction and several species gets a second, zero column so that its noise stays general (one shared W).
+/// drift Σ_j ν_j a⁺_j(x), diffusion column j = ν_j √a⁺_j(x), with a⁺_j = max(a_j, 0). The clamp matters only where
+/// the continuous state has left the region the propensities are meant for (a count below 0, or below ν for an
+/// order-ν reactant): there the square root would be undefined, and clamping the drift too switches off the
+/// reactions that consume what is missing instead of letting a negative count run away. A network with one
+/// reaction and several species gets a second, zero column so that its noise stays general (one shared W).
 template <class Network>
   requires is_reaction_network_v<Network>
 auto chemical_langevin(const Network& network) {
@@ -430,7 +433,7 @@ auto chemical_langevin(const Network& network) {
   auto drift = [network](const State& x, double) -> State {
     const auto a = network.raw_propensities(x);
     State d = State::Zero();
-    for (int j = 0; j < r; ++j) d += network.net_change().col(j) * a[static_cast<std::size_t>(j)];
+    for (int j = 0; j < r; ++j) d += network.net_change().col(j) * std::max(a[static_cast<std::size_t>(j)], 0.0);
     return d;
   };
   auto diffusion = [network](const State& x, double) -> B {

@@ -14,3 +14,10 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
 #include <sdekit/solvers/stochastic_heun.hpp>
+
+// Discrete time and discrete state.
+#include <sdekit/discrete_time.hpp>
+#include <sdekit/linear_process.hpp>
+#include <sdekit/nonlinear_process.hpp>
+#include <sdekit/markov_chain.hpp>
+#include <sdekit/reaction_network.hpp>
