@@ -369,3 +369,34 @@ TEST_CASE("reaction network input errors name the argument") {
   CHECK(contains(message_of([&] { sdekit::simulate_tau_leaping(bad, o, t); }), "epsilon = 0"));
   CHECK(contains(message_of([&] { bad.species_index("Y"); }), "name = Y"));
 }
+
+TEST_CASE("the chemical Langevin SDE: drift, one noise column per reaction, propensities clamped at 0") {
+  const auto net = sdekit::make_reaction_network(
+      {"S", "I", "R"}, {990.0, 10.0, 0.0}, sdekit::reaction("infection", "S + I -> 2 I", sdekit::mass_action(0.001)),
+      sdekit::reaction("recovery", "I -> R", sdekit::mass_action(0.1)));
+  const auto cle = sdekit::chemical_langevin(net);
+  static_assert(sdekit::noise_kind_v<std::decay_t<decltype(cle)>, Eigen::Vector3d> == sdekit::NoiseKind::general);
+  const Eigen::Vector3d x(500, 40, 460);
+  const double a1 = 0.001 * 500 * 40, a2 = 0.1 * 40;
+  const Eigen::Vector3d drift = cle.drift(x, 0.0);
+  CHECK(drift[0] == doctest::Approx(-a1));
+  CHECK(drift[1] == doctest::Approx(a1 - a2));
+  CHECK(drift[2] == doctest::Approx(a2));
+  const auto b = cle.diffusion(x, 0.0);
+  CHECK(b.cols() == 2);
+  CHECK(b(0, 0) == doctest::Approx(-std::sqrt(a1)));
+  CHECK(b(1, 0) == doctest::Approx(std::sqrt(a1)));
+  CHECK(b(1, 1) == doctest::Approx(-std::sqrt(a2)));
+  CHECK(b(2, 1) == doctest::Approx(std::sqrt(a2)));
+  CHECK(b(2, 0) == 0.0);
+  // I < 0: both propensities are negative as formulas; clamped, the drift and the noise vanish.
+  const Eigen::Vector3d below(500, -0.5, 500);
+  CHECK(cle.drift(below, 0.0).cwiseAbs().maxCoeff() == 0.0);
+  CHECK(cle.diffusion(below, 0.0).cwiseAbs().maxCoeff() == 0.0);
+  // One reaction, two species: a second, zero column keeps the single Wiener process shared.
+  const auto one = sdekit::make_reaction_network({"A", "B"}, {5.0, 0.0}, sdekit::reaction("convert", "A -> B", sdekit::mass_action(1.0)));
+  const auto b1 = sdekit::chemical_langevin(one).diffusion(Eigen::Vector2d(4, 1), 0.0);
+  CHECK(b1(0, 0) == doctest::Approx(-2.0));
+  CHECK(b1(1, 0) == doctest::Approx(2.0));
+  CHECK(b1.col(1).cwiseAbs().maxCoeff() == 0.0);
+}
