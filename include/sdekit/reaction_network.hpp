@@ -93,19 +93,20 @@ Stoichiometry parse_reaction(std::string_view equation, const std::vector<std::s
 NetworkLayout make_network_layout(const std::vector<std::string>& species, const std::vector<double>& initial_counts,
                                   const std::vector<std::string>& reaction_names, const std::vector<std::string>& equations);
 
-/// The mass-action propensity bound to its reactants.
+/// The mass-action propensity bound to its reactants: k · Π_s C(x_s, ν_s) = (k / Π_s ν_s!) · Π_s x_s (x_s − 1) ⋯ (x_s − ν_s + 1).
 template <int N>
 struct MassActionPropensity {
-  double k = 0;
+  double k_over_factorials = 0;        // k / Π_s ν_s!, so the event loop has no division
   int count = 0;                       // reactant species
   std::array<int, 4> species{};        // their indices
   std::array<int, 4> coefficient{};    // their coefficients
   double operator()(const Eigen::Matrix<double, N, 1>& x) const {
-    double a = k;
+    double a = k_over_factorials;
     for (int r = 0; r < count; ++r) {
       const double xs = x[species[static_cast<std::size_t>(r)]];
-      // C(x, ν) as a product, which is 0 for whole x < ν: a reaction never fires without its reactants.
-      for (int c = 0; c < coefficient[static_cast<std::size_t>(r)]; ++c) a *= (xs - c) / (c + 1);
+      a *= xs;
+      // The falling factorial is 0 for whole x < ν: a reaction never fires without its reactants.
+      for (int c = 1; c < coefficient[static_cast<std::size_t>(r)]; ++c) a *= xs - c;
     }
     return a;
   }
@@ -124,11 +125,12 @@ auto bind_propensity(const Reaction<P>& r, const Stoichiometry& s) {
     require(s.reactants.size() <= 4, "sdekit::make_reaction_network", "reactant species of reaction '" + r.name + "'",
             s.reactants.size(), "must be at most 4 for a mass-action propensity");
     MassActionPropensity<N> m;
-    m.k = r.propensity.k;
+    m.k_over_factorials = r.propensity.k;
     m.count = static_cast<int>(s.reactants.size());
     for (std::size_t i = 0; i < s.reactants.size(); ++i) {
       m.species[i] = static_cast<int>(s.reactants[i].first);
       m.coefficient[i] = s.reactants[i].second;
+      for (int c = 2; c <= s.reactants[i].second; ++c) m.k_over_factorials /= c;
     }
     return m;
   } else {
