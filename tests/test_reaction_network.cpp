@@ -133,6 +133,7 @@ DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
   REQUIRE(result.failures.empty());
   const double n = static_cast<double>(o.particles);
   DsmtsOutcome out;
+  double z_max = 0, y_max = 0;
   for (std::size_t t = 0; t <= 50; ++t) {
     const auto& s = result.statistics[t];
     if (sd[t] == 0) {
@@ -146,10 +147,12 @@ DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
     const double y = std::sqrt(n / 2) * (s.variance[0] / (sd[t] * sd[t]) - 1);
     if (std::abs(z) > 3) ++out.z_out;
     if (std::abs(y) > 5) ++out.y_out;
+    z_max = std::max(z_max, std::abs(z));
+    y_max = std::max(y_max, std::abs(y));
   }
   std::printf("DSMTS %s species %s: n = 10^4, %d time points judged (t = 1..50; t = 0 exact): %d Z outside [-3, 3], "
-              "%d Y outside [-5, 5]\n",
-              id.c_str(), m.species.c_str(), out.points, out.z_out, out.y_out);
+              "%d Y outside [-5, 5] (max |Z| = %.2f, max |Y| = %.2f)\n",
+              id.c_str(), m.species.c_str(), out.points, out.z_out, out.y_out, z_max, y_max);
   return out;
 }
 
@@ -399,4 +402,20 @@ TEST_CASE("the chemical Langevin SDE: drift, one noise column per reaction, prop
   CHECK(b1(0, 0) == doctest::Approx(-2.0));
   CHECK(b1(1, 0) == doctest::Approx(2.0));
   CHECK(b1.col(1).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("at large counts tau-leaping leaps: far fewer random draws than SSA events") {
+  // Immigration–death at its stationary mean 10^4 (α = 1000, μ = 0.1): about 2000 events per unit time.
+  const auto net = sdekit::make_reaction_network({"X"}, {10000.0}, sdekit::reaction("in", "-> X", sdekit::mass_action(1000)),
+                                                 sdekit::reaction("out", "X ->", sdekit::mass_action(0.1)));
+  Eigen::Matrix<double, 1, 1> x_ssa = net.initial_counts(), x_tau = net.initial_counts();
+  sdekit::RandomStream ssa_rng(61, 0, 1), tau_rng(61, 0, 1);
+  net.ssa_advance(x_ssa, 0.0, 1.0, ssa_rng);
+  net.tau_leap_advance(x_tau, 0.0, 1.0, tau_rng, {});
+  // The SSA uses one 4-word Philox block (two uniforms) per event; a leap needs a handful of draws.
+  CHECK(ssa_rng.blocks_drawn() > 1500);
+  CHECK(tau_rng.blocks_drawn() < 50);
+  // One unit of time moves X by about ±sqrt(2000) ≈ 45 around 10^4 either way.
+  CHECK(std::abs(x_tau[0] - 10000) < 400);
+  CHECK(std::abs(x_ssa[0] - 10000) < 400);
 }
