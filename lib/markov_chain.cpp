@@ -288,6 +288,13 @@ MarkovChain ContinuousMarkovChain::jump_chain() const {
   return MarkovChain(p);
 }
 
+CategoricalSampler::CategoricalSampler(const Eigen::VectorXd& p0) {
+  constexpr const char* where = "sdekit::categorical_sampler";
+  detail::require(p0.size() >= 1, where, "p0.size()", p0.size(), "must be at least 1");
+  require_probability_row(p0.transpose(), "p0", where);
+  cumulative_ = detail::cumulative_rows(p0.transpose());
+}
+
 std::vector<double> simulate_hitting_times(const MarkovChain& chain, double x0, const std::vector<std::size_t>& targets,
                                            std::uint64_t max_steps, const EnsembleOptions& options) {
   constexpr const char* where = "sdekit::simulate_hitting_times";

@@ -200,6 +200,8 @@ TEST_CASE("chain input errors name the argument and the row") {
   const sdekit::MarkovChain chain(three_state());
   CHECK(contains(message_of([&] { chain.hitting_probabilities({7}); }), "targets[0] = 7"));
   CHECK(contains(message_of([&] { chain.distribution_after(Eigen::Vector3d(0.5, 0.6, 0), 2); }), "sum of p0 = 1.1"));
+  CHECK(contains(message_of([] { sdekit::categorical_sampler(Eigen::Vector2d(0.5, 0.4)); }), "sum of p0 = 0.9"));
+  CHECK(contains(message_of([] { sdekit::categorical_sampler(Eigen::Vector2d(1.5, -0.5)); }), "entry 1 of p0 = -0.5"));
   CHECK(contains(message_of([&] {
                    double x = 3;
                    sdekit::RandomStream rng(1, 0, 1);

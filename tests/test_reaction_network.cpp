@@ -195,6 +195,11 @@ TEST_CASE("mass-action propensities by hand") {
   CHECK(net.net_change()(3, 3) == 1);
   CHECK(net.net_change()(2, 4) == 2);
   CHECK(net.species_index("P") == 2);
+  // The std::array form builds the same network.
+  const std::array<std::string, 2> names{"A", "B"};
+  const std::array<double, 2> counts{3, 4};
+  const auto from_arrays = sdekit::make_reaction_network(names, counts, sdekit::reaction("bind", "A + B ->", sdekit::mass_action(2.0)));
+  CHECK(from_arrays.propensities(from_arrays.initial_counts())[0] == 24.0);
 }
 
 TEST_CASE("Poisson draws have the right mean and variance") {

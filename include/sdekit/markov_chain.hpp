@@ -124,15 +124,22 @@ class ContinuousMarkovChain {
   std::vector<double> jump_cumulative_;
 };
 
-/// A sampler x0(i, rng) of the initial distribution p0 (validated like a row of a transition matrix).
-inline auto categorical_sampler(const Eigen::VectorXd& p0) {
-  const MarkovChain one_row(p0.transpose().replicate(p0.size(), 1));
-  return [chain = one_row](std::size_t, RandomStream& rng) {
-    double x = 0;
-    chain.step(x, 0, rng);
-    return x;
-  };
-}
+/// Draws state indices from a distribution p0 by inverse CDF: an initial-state sampler x0(i, rng) for ensembles.
+class CategoricalSampler {
+ public:
+  /// Throws std::invalid_argument unless p0 is non-empty with finite, non-negative entries summing to 1 within 1e-12.
+  explicit CategoricalSampler(const Eigen::VectorXd& p0);
+  /// A draw from p0 (a state index as a double), using one uniform of the stream.
+  double operator()(std::size_t /*particle*/, RandomStream& rng) const {
+    return static_cast<double>(std::upper_bound(cumulative_.begin(), cumulative_.end(), rng.uniform()) - cumulative_.begin());
+  }
+
+ private:
+  std::vector<double> cumulative_;
+};
+
+/// A sampler x0(i, rng) of the initial distribution p0; see CategoricalSampler.
+inline CategoricalSampler categorical_sampler(const Eigen::VectorXd& p0) { return CategoricalSampler(p0); }
 
 /// Runs options.particles paths of a discrete-time chain (dt = 1 on whole-number times) from x0, a state index or
 /// a sampler such as categorical_sampler(p0); the result's values are the state indices.

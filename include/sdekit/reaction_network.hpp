@@ -379,6 +379,19 @@ auto make_reaction_network(const std::string (&species)[N], const double (&initi
   return ReactionNetwork<n, typename detail::bound_propensity<P, n>::type...>(std::move(layout), std::move(bound));
 }
 
+/// The same from std::arrays of species names and initial counts.
+template <std::size_t N, class... P>
+auto make_reaction_network(const std::array<std::string, N>& species, const std::array<double, N>& initial_counts,
+                           const Reaction<P>&... reactions) {
+  std::string names[N];
+  double counts[N];
+  for (std::size_t i = 0; i < N; ++i) {
+    names[i] = species[i];
+    counts[i] = initial_counts[i];
+  }
+  return make_reaction_network(names, counts, reactions...);
+}
+
 /// True for the types make_reaction_network returns.
 template <class T>
 inline constexpr bool is_reaction_network_v = false;
