@@ -104,6 +104,17 @@ TEST_CASE("vector linear process: exact mean and covariance, stationary law") {
     CHECK(std::abs(last.mean[i] - var.stationary_mean()[i]) <= 5 * std::sqrt(cs(i, i) / n));
     CHECK(std::abs(last.variance[i] - cs(i, i)) <= 5 * cs(i, i) * std::sqrt(2 / (n - 1)));
   }
+  // A 30-dimensional process with spectral radius 0.95: the stationary covariance solves its equation.
+  Eigen::MatrixXd big = Eigen::MatrixXd::Zero(30, 30);
+  for (int i = 0; i < 30; ++i) {
+    big(i, i) = 0.95;
+    if (i + 1 < 30) big(i, i + 1) = 0.3;  // non-normal: ‖Aᵏ‖ grows before it decays
+  }
+  const auto large = sdekit::make_linear_process(big, Eigen::VectorXd::Zero(30), 0.5);
+  CHECK(large.spectral_radius() == doctest::Approx(0.95));
+  const Eigen::MatrixXd cl = large.stationary_covariance();
+  CHECK((big * cl * big.transpose() + 0.25 * Eigen::MatrixXd::Identity(30, 30) - cl).cwiseAbs().maxCoeff() <
+        1e-10 * cl.cwiseAbs().maxCoeff());
   // Dynamic-size states give the same law (checked on the step-3 mean).
   const auto dyn = sdekit::make_linear_process(Eigen::MatrixXd(a), Eigen::VectorXd(b), Eigen::MatrixXd(sigma));
   const auto rd = sdekit::simulate_discrete_process(dyn, Eigen::VectorXd(x0), discrete_options(3, {3}, 5));
@@ -213,6 +224,10 @@ TEST_CASE("linear and discrete-time input errors name the argument") {
   CHECK(message_of([&] { boom.stationary_covariance(); }).find("spectral radius of A = 1.1") != std::string::npos);
   CHECK_THROWS_AS(boom.stationary_mean(), std::invalid_argument);
 
+  CHECK(message_of([] { sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::VectorXd::Zero(3), 1.0); })
+            .find("b.size() = 3") != std::string::npos);
+  CHECK(message_of([] { sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::Vector2d::Zero(), Eigen::MatrixXd::Identity(3, 3)); })
+            .find("covariance.rows() = 3") != std::string::npos);
   const auto ar = sdekit::make_linear_process(0.5, 0.0, 1.0);
   auto o = discrete_options(10, {5});
   o.dt = 0.5;

@@ -152,25 +152,18 @@ class VectorLinearProcess {
     const Matrix i_minus_a = Matrix::Identity(a_.rows(), a_.cols()) - a_;
     return i_minus_a.fullPivLu().solve(b_);
   }
-  /// The stationary covariance C = A C Aᵀ + Σ (solved exactly as (I − A⊗A) vec C = vec Σ); throws unless the
-  /// spectral radius of A is below 1.
+  /// The stationary covariance, the solution of C = A C Aᵀ + Σ; throws unless the spectral radius of A is below 1.
+  /// Computed by the doubling iteration C ← C + A_k C A_kᵀ, A_k ← A_k² (C_k sums the first 2^k terms of
+  /// Σ_j Aʲ Σ Aʲᵀ), which converges quadratically and costs O(n³) per doubling.
   Matrix stationary_covariance() const {
     require_stationary("sdekit::VectorLinearProcess::stationary_covariance");
-    const Eigen::Index n = a_.rows();
-    // vec is row-major here: entry (k, l) of C sits at k * n + l, and (A C Aᵀ)_{kl} = Σ_ij A_ki A_lj C_ij.
-    Eigen::VectorXd rhs(n * n);
-    for (Eigen::Index k = 0; k < n; ++k)
-      for (Eigen::Index l = 0; l < n; ++l) rhs(k * n + l) = covariance_(k, l);
-    Eigen::MatrixXd kron = Eigen::MatrixXd::Identity(n * n, n * n);
-    for (Eigen::Index k = 0; k < n; ++k)
-      for (Eigen::Index l = 0; l < n; ++l)
-        for (Eigen::Index i = 0; i < n; ++i)
-          for (Eigen::Index j = 0; j < n; ++j) kron(k * n + l, i * n + j) -= a_(k, i) * a_(l, j);
-    const Eigen::VectorXd vec = kron.fullPivLu().solve(rhs);
-    Matrix c(n, n);
-    for (Eigen::Index k = 0; k < n; ++k)
-      for (Eigen::Index l = 0; l < n; ++l) c(k, l) = 0.5 * (vec(k * n + l) + vec(l * n + k));
-    return c;
+    Matrix c = covariance_;
+    Matrix power = a_;
+    for (int k = 0; k < 100 && power.cwiseAbs().maxCoeff() > 1e-18; ++k) {
+      c += power * c * power.transpose();
+      power = power * power;
+    }
+    return 0.5 * (c + c.transpose());
   }
   /// A sampler x0(i, rng) of the stationary law N(μ, C), to start an ensemble in equilibrium.
   auto stationary_sampler() const {
@@ -216,6 +209,12 @@ template <class MatrixA, class VectorB, class Noise>
 auto make_linear_process(const MatrixA& a, const VectorB& b, const Noise& noise) {
   constexpr int n = MatrixA::RowsAtCompileTime;
   using P = VectorLinearProcess<n>;
+  // Fixed-size conversions below would not check sizes: do it here, naming the argument.
+  constexpr const char* where = "sdekit::make_linear_process";
+  detail::require(b.size() == a.rows(), where, "b.size()", b.size(), "must equal A.rows() = " + detail::to_text(a.rows()));
+  if constexpr (!std::is_arithmetic_v<Noise>)
+    detail::require(noise.rows() == a.rows() && noise.cols() == a.rows(), where, "covariance.rows()", noise.rows(),
+                    "must give a square matrix of A's size " + detail::to_text(a.rows()));
   if constexpr (std::is_arithmetic_v<Noise>) return P(typename P::Matrix(a), typename P::State(b), double(noise));
   else return P(typename P::Matrix(a), typename P::State(b), typename P::Matrix(noise));
 }

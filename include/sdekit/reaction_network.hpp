@@ -266,7 +266,12 @@ class ReactionNetwork {
       double a0_critical = 0;
       for (std::size_t j = 0; j < r; ++j)
         if (critical[j]) a0_critical += a[j];
-      for (;;) {
+      for (int halvings = 0;; ++halvings) {
+        // Every count that can drop is bounded by τ', so halving ends; the guard turns a broken propensity into an
+        // error instead of a hang.
+        if (halvings > 200)
+          detail::throw_invalid("sdekit::ReactionNetwork::tau_leap_advance", "leap", tau1,
+                                "could not be made small enough to keep every count non-negative");
         const double tau2 = a0_critical > 0 ? rng.exponential() / a0_critical : std::numeric_limits<double>::infinity();
         double tau = std::min(tau1, tau2);
         bool fire_critical = tau2 <= tau1;
