@@ -275,7 +275,8 @@ class ReactionNetwork {
         const double tau2 = a0_critical > 0 ? rng.exponential() / a0_critical : std::numeric_limits<double>::infinity();
         double tau = std::min(tau1, tau2);
         bool fire_critical = tau2 <= tau1;
-        if (tau >= t_to - t) {
+        const bool last = tau >= t_to - t;
+        if (last) {
           tau = t_to - t;
           fire_critical = false;  // the next critical event lies beyond t_to
         }
@@ -292,7 +293,7 @@ class ReactionNetwork {
         }
         if ((next.array() >= 0).all()) {
           x = next;
-          t += tau;
+          t = last ? t_to : t + tau;  // land exactly on t_to, not a rounding error short of it
           break;
         }
         tau1 /= 2;  // a count went negative: reject the leap, halve the step (CGP 2005)
