@@ -14,6 +14,15 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
 #include <sdekit/solvers/stochastic_heun.hpp>
+
+// Forecasting: reading series, fitting, forecasts and backtests.
 #include <sdekit/timeseries_csv.hpp>
 #include <sdekit/fit.hpp>
 #include <sdekit/forecast.hpp>
+
+// Discrete time and discrete state.
+#include <sdekit/discrete_time.hpp>
+#include <sdekit/linear_process.hpp>
+#include <sdekit/nonlinear_process.hpp>
+#include <sdekit/markov_chain.hpp>
+#include <sdekit/reaction_network.hpp>
