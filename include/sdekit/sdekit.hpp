@@ -14,3 +14,8 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
 #include <sdekit/solvers/stochastic_heun.hpp>
+
+#include <sdekit/diffusion_forward.hpp>
+#include <sdekit/diffusion_scores.hpp>
+#include <sdekit/diffusion_samplers.hpp>
+#include <sdekit/ddpm.hpp>
