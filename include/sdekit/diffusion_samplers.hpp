@@ -229,7 +229,7 @@ enum class Predictor {
 /// The corrector of a predictor–corrector step.
 enum class Corrector {
   none,     ///< predictor only
-  langevin  ///< Langevin MCMC at fixed t with step 2 α (snr ‖z‖/‖s‖)²
+  langevin  ///< Langevin MCMC at fixed t with step 2 α (snr σ_t)²
 };
 
 /// Predictor–corrector settings (Song et al. 2021, Algorithms 2–3).
@@ -241,9 +241,10 @@ struct PredictorCorrector {
 };
 
 /// Predictor–corrector sampling: at each grid time t_k the corrector runs at t_k (with no predictor: at t_{k+1}),
-/// then the predictor moves to t_{k+1}; the last update of the run adds no noise. Langevin uses per-particle
-/// norms ‖z‖/‖s‖ (Song et al. average them over the batch) and α = α_k² of the forward transition (1 with no
-/// predictor).
+/// then the predictor moves to t_{k+1}; the last update of the run adds no noise. The Langevin step is
+/// 2α(snr·σ_t)², the high-dimensional limit of Song et al.'s 2α(snr‖z‖/‖s‖)² (their batch-averaged norms have no
+/// per-particle equivalent that stays stable in low dimension), with α = α_k² of the forward transition (1 with
+/// no predictor).
 template <class Forward, class Score, class Init>
 auto sample_predictor_corrector(const Forward& forward, const Score& score, const Init& x_T,
                                 const ReverseSampleOptions& options, const PredictorCorrector& pc = {}) {
@@ -267,15 +268,15 @@ auto sample_predictor_corrector(const Forward& forward, const Score& score, cons
       const bool no_predictor = pc.predictor == Predictor::none;
       const double tc = no_predictor ? s : t;
       const double alpha_c = no_predictor ? 1.0 : alpha * alpha;
+      const double sigma = forward.marginal_std(tc);
+      // Song et al.'s step 2α(r‖z‖/‖s‖)² in its high-dimensional limit ‖s‖ ≈ √d/σ_t, ‖z‖ ≈ √d: per-particle norms
+      // blow the step up whenever a particle's score happens to be small, which is common in low dimension.
+      const double eps = 2.0 * alpha_c * pc.snr * pc.snr * sigma * sigma;
       for (std::size_t j = 0; j < pc.corrector_steps; ++j) {
         const X grad = s_of(x, tc);
-        const X z = detail::standard_normal_state(rng, x);
-        const double gn = detail::state_norm(grad), zn = detail::state_norm(z);
-        if (gn == 0.0) continue;
-        const double ratio = pc.snr * zn / gn;
-        const double eps = 2.0 * alpha_c * ratio * ratio;
         x += eps * grad;
-        if (!(no_predictor && last && j + 1 == pc.corrector_steps)) x += std::sqrt(2.0 * eps) * z;
+        if (!(no_predictor && last && j + 1 == pc.corrector_steps))
+          x += std::sqrt(2.0 * eps) * detail::standard_normal_state(rng, x);
       }
     }
     switch (pc.predictor) {
