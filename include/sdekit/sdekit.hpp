@@ -19,3 +19,4 @@
 #include <sdekit/diffusion_scores.hpp>
 #include <sdekit/diffusion_samplers.hpp>
 #include <sdekit/ddpm.hpp>
+#include <sdekit/sample_distance.hpp>
