@@ -9,6 +9,8 @@
 
 #include <Eigen/Eigenvalues>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -162,10 +164,30 @@ class GaussianMixtureScore {
     const double a = process_.mean_coefficient(t), s2 = process_.marginal_std(t) * process_.marginal_std(t);
     double max_log = -std::numeric_limits<double>::infinity(), sum = 0.0;
     Vector acc = Vector::Zero(v.size());
-    for (std::size_t k = 0; k < log_weights_.size(); ++k) {
+    const std::size_t K = log_weights_.size();
+    if (K <= small_mixture) {
+      // Two passes over a stack buffer: one exp per component, no rescaling.
+      std::array<double, small_mixture> log_p;
+      for (std::size_t k = 0; k < K; ++k) {
+        const auto c = (a * a * eigenvalues_[k].array() + s2).eval();
+        const Vector y = basis_[k].transpose() * (v - a * means_[k]);
+        log_p[k] = log_weights_[k] - 0.5 * (std::log(c.prod()) + (y.array().square() / c).sum());
+        max_log = std::max(max_log, log_p[k]);
+      }
+      for (std::size_t k = 0; k < K; ++k) {
+        const double w = std::exp(log_p[k] - max_log);
+        if (w < 1e-300) continue;
+        Vector y = basis_[k].transpose() * (v - a * means_[k]);
+        y.array() /= a * a * eigenvalues_[k].array() + s2;
+        sum += w;
+        acc.noalias() -= w * (basis_[k] * y);
+      }
+      return detail::from_vector<X>(Vector(acc / sum));
+    }
+    for (std::size_t k = 0; k < K; ++k) {
       const auto c = (a * a * eigenvalues_[k].array() + s2).eval();
       Vector y = basis_[k].transpose() * (v - a * means_[k]);
-      const double log_p = log_weights_[k] - 0.5 * (c.log().sum() + (y.array().square() / c).sum());
+      const double log_p = log_weights_[k] - 0.5 * (std::log(c.prod()) + (y.array().square() / c).sum());
       y.array() /= c;
       const Vector component_score = -(basis_[k] * y);
       // Streaming log-sum-exp: rescale what was accumulated whenever a larger log-density appears.
@@ -222,6 +244,7 @@ class GaussianMixtureScore {
   std::vector<Matrix> basis_;
   std::vector<Vector> eigenvalues_;
   std::vector<double> log_weights_;
+  static constexpr std::size_t small_mixture = 32;
 };
 
 /// The exact score of a finite dataset {x_i} (the empirical distribution) under `process`: p_t is a mixture of
