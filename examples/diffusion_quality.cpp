@@ -91,8 +91,8 @@ int main(int argc, char** argv) try {
   o.particles = n;
   o.seed = seed;
   o.epsilon = 1e-3;
-  const auto vp_prior = vp.prior_sampler(V2());
-  const auto ve_prior = ve.prior_sampler(V2());
+  const auto vp_prior = vp.prior_sampler<V2>();
+  const auto ve_prior = ve.prior_sampler<V2>();
   auto edm_prior = [](std::size_t, RandomStream& rng) { return V2(80 * rng.normal(), 80 * rng.normal()); };
   auto unit_prior = [](std::size_t, RandomStream& rng) { return V2(rng.normal(), rng.normal()); };
   for (std::size_t steps : {10, 20, 50, 100, 500, 1000}) {

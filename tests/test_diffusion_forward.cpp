@@ -101,7 +101,7 @@ TEST_CASE("a simulated forward VP ensemble matches the marginal p_t(x | x0)") {
   CHECK(std::abs(sum / n - m) < 4.5 * s / std::sqrt(n));
   CHECK(std::abs(sum2 / n - std::pow(sum / n, 2) - s * s) < 4.5 * s * s * std::sqrt(2 / n));
   RandomStream rng(1, 0);
-  const Eigen::Vector3d prior = VeSde().sample_prior(rng, Eigen::Vector3d());
+  const Eigen::Vector3d prior = VeSde().sample_prior(rng, Eigen::Vector3d::Zero().eval());
   CHECK(prior.allFinite());
 }
 

@@ -235,10 +235,10 @@ TEST_CASE("a 1-D Gaussian mixture with unequal weights: KS test against the exac
     }
   };
   // Start from the prior N(0, 1): the VP forward process forgets the data to within a_T ≈ 0.0066.
-  check(sample_reverse_sde(vp, score, vp.prior_sampler(0.0), o), "reverse SDE");
-  check(sample_predictor_corrector(vp, score, vp.prior_sampler(0.0), o), "predictor-corrector");
+  check(sample_reverse_sde(vp, score, vp.prior_sampler<double>(), o), "reverse SDE");
+  check(sample_predictor_corrector(vp, score, vp.prior_sampler<double>(), o), "predictor-corrector");
   o.steps = 1;
-  check(sample_probability_flow(vp, score, vp.prior_sampler(0.0), o), "probability-flow ODE");
+  check(sample_probability_flow(vp, score, vp.prior_sampler<double>(), o), "probability-flow ODE");
 }
 
 TEST_CASE("samples are bitwise the same for 1 and 2 threads, for every sampler") {
@@ -257,7 +257,7 @@ TEST_CASE("samples are bitwise the same for 1 and 2 threads, for every sampler")
     CHECK(a.samples().cwiseEqual(b.samples()).all());
     CHECK(a.score_evaluations == b.score_evaluations);
   };
-  const auto prior = ve.prior_sampler(V2());
+  const auto prior = ve.prior_sampler<V2>();
   both([&](const ReverseSampleOptions& op) { return sample_reverse_sde(ve, score, prior, op); });
   both([&](const ReverseSampleOptions& op) { return sample_reverse_sde(ve, score, prior, op, StochasticHeun{}); });
   both([&](const ReverseSampleOptions& op) { return sample_predictor_corrector(ve, score, prior, op); });
@@ -273,12 +273,12 @@ TEST_CASE("bad input: NaN scores are reported per particle, bad grids and epsilo
   o.particles = 10;
   o.steps = 10;
   auto nan_score = [](const V2& x, double t) { return V2(t < 0.5 ? V2::Constant(NAN) : V2(-x)); };
-  const auto r = sample_reverse_sde(vp, nan_score, vp.prior_sampler(V2()), o);
+  const auto r = sample_reverse_sde(vp, nan_score, vp.prior_sampler<V2>(), o);
   REQUIRE(r.ensemble.failures.size() == 10);
   CHECK(r.ensemble.failures[0].reason.find("score s(x, t)") != std::string::npos);
   CHECK(r.ensemble.failures[0].time < 0.5);
   CHECK(r.statistics().alive == 0);
-  const auto r2 = sample_probability_flow(vp, nan_score, vp.prior_sampler(V2()), o);
+  const auto r2 = sample_probability_flow(vp, nan_score, vp.prior_sampler<V2>(), o);
   CHECK(r2.ensemble.failures.size() == 10);
 
   auto score = [](const V2& x, double) { return V2(-x); };

@@ -98,9 +98,17 @@ class LinearForwardProcess {
   X sample_prior(RandomStream& rng, const X& like) const {
     return self().prior_std() * detail::standard_normal_state(rng, like);
   }
-  /// The prior as an ensemble sampler x0(i, rng) for states shaped like `like`.
+  /// The prior as an ensemble sampler x0(i, rng) for states of type X (double, fixed-size Eigen vector, or
+  /// Eigen::VectorXd of `dimension` components), e.g. vp.prior_sampler<Eigen::Vector2d>().
   template <class X>
-  auto prior_sampler(X like) const {
+  auto prior_sampler(std::size_t dimension = 1) const {
+    constexpr bool is_dynamic = [] {
+      if constexpr (std::is_same_v<X, double>) return false;
+      else return X::RowsAtCompileTime == Eigen::Dynamic;
+    }();
+    if constexpr (is_dynamic)
+      detail::require(dimension >= 1, "sdekit::prior_sampler", "dimension", dimension, "must be at least 1");
+    const X like = make_state<X>(dimension);
     const double s = self().prior_std();
     return [s, like](std::size_t, RandomStream& rng) { return X(s * detail::standard_normal_state(rng, like)); };
   }

@@ -16,11 +16,11 @@
 #include <sdekit/state.hpp>
 
 #include <boost/numeric/odeint.hpp>
-#include <boost/numeric/odeint/external/eigen/eigen.hpp>
 
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -103,6 +103,32 @@ template <class X>
 double state_norm(const X& x) {
   if constexpr (std::is_same_v<X, double>) return std::abs(x);
   else return x.norm();
+}
+
+/// The state type odeint integrates for X: double, std::array for fixed-size vectors (copies of odeint's steppers
+/// then carry no uninitialised Eigen storage), std::vector for dynamic ones.
+template <class X, bool = std::is_same_v<X, double>>
+struct ode_state { using type = double; };
+template <class X>
+struct ode_state<X, false> {
+  using type = std::conditional_t<X::RowsAtCompileTime == Eigen::Dynamic, std::vector<double>,
+                                  std::array<double, static_cast<std::size_t>(std::max(1, int(X::RowsAtCompileTime)))>>;
+};
+
+template <class X, class S>
+void to_ode_state(const X& x, S& s) {
+  if constexpr (std::is_same_v<X, double>) s = x;
+  else {
+    if constexpr (std::is_same_v<S, std::vector<double>>) s.resize(static_cast<std::size_t>(x.size()));
+    for (std::size_t i = 0; i < s.size(); ++i) s[i] = x[static_cast<Eigen::Index>(i)];
+  }
+}
+
+template <class X, class S>
+void from_ode_state(const S& s, X& x) {
+  if constexpr (std::is_same_v<X, double>) x = s;
+  else
+    for (std::size_t i = 0; i < s.size(); ++i) x[static_cast<Eigen::Index>(i)] = s[i];
 }
 
 /// The sampling times t_0 = T > t_1 > … > t_K ≥ ε from the options (uniform grid, or the user's grid reversed).
@@ -338,19 +364,26 @@ auto sample_probability_flow(const Forward& forward, const Score& score, const I
   const std::vector<double> times = detail::sampling_times(options, forward.end_time(), where);
   detail::EvaluationCounter counter(options.threads);
   const detail::CheckedScore<Score> s_of{&score, &counter, where};
-  auto system = [&](const X& x, X& dxdt, double t) {
-    const double g = forward.g(t);
-    dxdt = X(forward.drift_coefficient(t) * x - 0.5 * g * g * s_of(x, t));
-  };
+  using S = typename detail::ode_state<X>::type;
   auto step = [&](X& x, std::size_t k, RandomStream&) {
     const double t = times[k], s = times[k + 1];
-    odeint::runge_kutta_dopri5<X, double, X, double> dopri5;
+    X work = x;  // sized like x, reused by every right-hand-side call of this interval
+    auto system = [&](const S& y, S& dydt, double tt) {
+      detail::from_ode_state(y, work);
+      const double g = forward.g(tt);
+      const X v = X(forward.drift_coefficient(tt) * work - 0.5 * g * g * s_of(work, tt));
+      detail::to_ode_state(v, dydt);
+    };
+    S y;
+    detail::to_ode_state(x, y);
+    odeint::runge_kutta_dopri5<S> dopri5;
     if (ode.adaptive) {
       auto controlled = odeint::make_controlled(ode.atol, ode.rtol, dopri5);
-      odeint::integrate_adaptive(controlled, system, x, t, s, -std::min(ode.initial_step, t - s));
+      odeint::integrate_adaptive(controlled, system, y, t, s, -std::min(ode.initial_step, t - s));
     } else {
-      dopri5.do_step(system, x, t, s - t);
+      dopri5.do_step(system, y, t, s - t);
     }
+    detail::from_ode_state(y, x);
   };
   auto result = detail::run_reverse_chain(x_T, times, options, step, where);
   return DiffusionSamples<X>{std::move(result), counter.total()};

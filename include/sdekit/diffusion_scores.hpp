@@ -140,17 +140,17 @@ class GaussianMixtureScore {
                     "must equal weights.size() = " + std::to_string(weights.size()));
     double total = 0.0;
     for (std::size_t k = 0; k < weights.size(); ++k) {
-      detail::require(std::isfinite(weights[k]) && weights[k] > 0, where, "weights[" + std::to_string(k) + "]",
+      detail::require(std::isfinite(weights[k]) && weights[k] > 0, where, std::string("weights[").append(std::to_string(k)).append("]"),
                       weights[k], "must be positive and finite");
       total += weights[k];
     }
     const Eigen::Index d = means_[0].size();
     detail::require(d >= 1, where, "means[0].size()", d, "must be at least 1");
     for (std::size_t k = 0; k < weights.size(); ++k) {
-      const std::string index = "[" + std::to_string(k) + "]";
-      detail::require(means_[k].size() == d && means_[k].allFinite(), where, "means" + index, means_[k],
+      const std::string index = std::string("[").append(std::to_string(k)).append("]");
+      detail::require(means_[k].size() == d && means_[k].allFinite(), where, std::string("means").append(index), means_[k],
                       "must be finite with " + std::to_string(d) + " components");
-      auto [v, l] = detail::decompose_covariance<N>(covariances_[k], d, where, "covariances" + index);
+      auto [v, l] = detail::decompose_covariance<N>(covariances_[k], d, where, std::string("covariances").append(index));
       basis_.push_back(std::move(v));
       eigenvalues_.push_back(std::move(l));
       log_weights_.push_back(std::log(weights[k] / total));
