@@ -236,6 +236,9 @@ TEST_CASE("a 1-D Gaussian mixture with unequal weights: KS test against the exac
   };
   // Start from the prior N(0, 1): the VP forward process forgets the data to within a_T ≈ 0.0066.
   check(sample_reverse_sde(vp, score, vp.prior_sampler<double>(), o), "reverse SDE");
+  o.steps = 100;  // two score calls per step
+  check(sample_reverse_sde(vp, score, vp.prior_sampler<double>(), o, StochasticHeun{}), "reverse SDE (stochastic Heun)");
+  o.steps = 200;
   check(sample_predictor_corrector(vp, score, vp.prior_sampler<double>(), o), "predictor-corrector");
   o.steps = 1;
   check(sample_probability_flow(vp, score, vp.prior_sampler<double>(), o), "probability-flow ODE");
