@@ -26,3 +26,8 @@
 #include <sdekit/nonlinear_process.hpp>
 #include <sdekit/markov_chain.hpp>
 #include <sdekit/reaction_network.hpp>
+#include <sdekit/diffusion_forward.hpp>
+#include <sdekit/diffusion_scores.hpp>
+#include <sdekit/diffusion_samplers.hpp>
+#include <sdekit/ddpm.hpp>
+#include <sdekit/sample_distance.hpp>
