@@ -26,6 +26,8 @@
 #include <sdekit/nonlinear_process.hpp>
 #include <sdekit/markov_chain.hpp>
 #include <sdekit/reaction_network.hpp>
+
+// Score-based diffusion models: forward processes, exact scores, reverse-time samplers.
 #include <sdekit/diffusion_forward.hpp>
 #include <sdekit/diffusion_scores.hpp>
 #include <sdekit/diffusion_samplers.hpp>
