@@ -9,8 +9,8 @@
 
 namespace sdekit::detail {
 
-/// Formats a value the way error messages show it: doubles in their shortest round-trip form, Eigen vectors on
-/// as "(x0, x1, …)".
+/// Formats a value the way error messages show it: doubles in their shortest round-trip form, Eigen vectors
+/// as "(x0, x1, …)", Eigen matrices as "[(row 0), (row 1), …]".
 template <class T>
 std::string to_text(const T& value) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -20,10 +20,17 @@ std::string to_text(const T& value) {
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(value);
   } else {
-    if constexpr (requires { value.transpose(); value[0]; }) {  // an Eigen vector: "(1, nan, 3)"
-      std::string text = "(";
-      for (decltype(value.size()) i = 0; i < value.size(); ++i) text += (i ? ", " : "") + to_text(double(value[i]));
-      return text + ")";
+    if constexpr (requires { value.transpose(); value.rows(); value(0, 0); }) {  // Eigen: "(1, nan)", "[(1, 2), (3, 4)]"
+      auto row_text = [&](auto r) {
+        std::string text = "(";
+        for (decltype(value.cols()) c = 0; c < value.cols(); ++c) text += (c ? ", " : "") + to_text(double(value(r, c)));
+        return text + ")";
+      };
+      if (value.cols() == 1) return to_text(value.transpose().eval());
+      if (value.rows() == 1) return row_text(0);
+      std::string text = "[";
+      for (decltype(value.rows()) r = 0; r < value.rows(); ++r) text += (r ? ", " : "") + row_text(r);
+      return text + "]";
     } else {
       std::ostringstream out;
       out << value;
