@@ -235,8 +235,12 @@ class EnsembleRecorder {
 
   /// Builds the result: failures in particle order, statistics per save time.
   EnsembleResult<X> finish() {
+    // Within a block failures arrive in time order; each particle fails at most once, so sorting by index gives
+    // the same list for any block size.
     for (auto& block : block_failures_)
       for (auto& f : block) result_.failures.push_back(std::move(f));
+    std::sort(result_.failures.begin(), result_.failures.end(),
+              [](const FailedParticle<X>& a, const FailedParticle<X>& b) { return a.index < b.index; });
     // Paths duplicated in keep_paths share the first slot's recording.
     for (std::size_t i = 0; i < result_.paths.size(); ++i) {
       const long slot = path_slot_[result_.paths[i].index];
