@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <Eigen/Dense>
+#include <unsupported/Eigen/MatrixFunctions>
 
 #include <algorithm>
 #include <cmath>
@@ -104,6 +105,36 @@ struct ExactOu {
   void do_step(const P&, double& x, double, double dt, double dw) const {
     const double decay = std::exp(-ou_theta * dt);
     x = ou_mu + (x - ou_mu) * decay + ou_sigma * std::sqrt((1 - decay * decay) / (2 * ou_theta)) * (dw / std::sqrt(dt));
+  }
+};
+
+// Van Loan: for dx = A x dt + B dW, the transition over t is x(t) = e^{At} x(0) + N(0, Q_t),
+// Q_t = ∫_0^t e^{As} B Bᵀ e^{Aᵀs} ds, both read off exp([[−A, BBᵀ], [0, Aᵀ]] t).
+void linear_transition(const Eigen::Matrix2d& A, const M23& B, double t, Eigen::Matrix2d& F, Eigen::Matrix2d& Q) {
+  Eigen::Matrix4d C = Eigen::Matrix4d::Zero();
+  C.topLeftCorner<2, 2>() = -A;
+  C.topRightCorner<2, 2>() = B * B.transpose();
+  C.bottomRightCorner<2, 2>() = A.transpose();
+  const Eigen::Matrix4d E = (C * t).exp();
+  F = E.bottomRightCorner<2, 2>().transpose();
+  Q = F * E.topRightCorner<2, 2>();
+}
+
+// A "stepper" applying the exact transition of dx = A x dt + B dW over its fixed step h, with the 3 Wiener
+// increments mapped to N(0, Q_h) by M = [chol(Q_h) | 0].
+struct ExactLinear {
+  Eigen::Matrix2d F;
+  M23 M = M23::Zero();
+  double h;
+  ExactLinear(const Eigen::Matrix2d& A, const M23& B, double step) : h(step) {
+    Eigen::Matrix2d Q;
+    linear_transition(A, B, step, F, Q);
+    M.leftCols<2>() = Eigen::LLT<Eigen::Matrix2d>(Q).matrixL().toDenseMatrix();
+  }
+  template <class P>
+  void do_step(const P&, V2& x, double, double dt, const Eigen::Vector3d& dw) const {
+    if (std::abs(dt - h) > 1e-12) throw std::logic_error("ExactLinear: step differs from h");  // fails the particle
+    x = F * x + M * (dw / std::sqrt(dt));
   }
 };
 
@@ -271,9 +302,11 @@ TEST_CASE("OU statistics agree with the exact law at every save time") {
 }
 
 TEST_CASE("2-D linear SDE with general noise: mean and covariance agree with the exact law") {
-  // dx = A x dt + B dW, B 2×3 constant. The Euler–Maruyama chain x' = (I + hA)x + √h B Z has the exact law
-  // mean_{k+1} = (I + hA) mean_k, cov_{k+1} = (I + hA) cov_k (I + hA)ᵀ + h B Bᵀ. Standard errors of a Gaussian
-  // sample: mean_i √(Σ_ii/n), covariance_ij √((Σ_ii Σ_jj + Σ_ij²)/n).
+  // dx = A x dt + B dW, B 2×3 constant. Two runs: (a) Euler–Maruyama against the exact law of its chain
+  // x' = (I + hA)x + √h B Z: mean_{k+1} = (I + hA) mean_k, cov_{k+1} = (I + hA) cov_k (I + hA)ᵀ + h B Bᵀ;
+  // (b) the exact transition (ExactLinear) against the exact continuous-time law, mean e^{At} x0 and covariance
+  // ∫_0^t e^{As} B Bᵀ e^{Aᵀs} ds (Van Loan). Standard errors of a Gaussian sample: mean_i √(Σ_ii/n),
+  // covariance_ij √((Σ_ii Σ_jj + Σ_ij²)/n); tolerance 5 of them.
   Eigen::Matrix2d A;
   A << -1.0, 0.8, -0.6, -0.5;
   M23 B;
@@ -288,24 +321,31 @@ TEST_CASE("2-D linear SDE with general noise: mean and covariance agree with the
   options.dt = h;
   options.save_times = {0.5, 1.5};
   const V2 x0(1.0, -2.0);
-  const auto r = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, sde, x0, options);
-  const Eigen::Matrix2d step = Eigen::Matrix2d::Identity() + h * A;
-  V2 mean = x0;
-  Eigen::Matrix2d cov = Eigen::Matrix2d::Zero();
-  std::size_t k = 0;
+  const auto em = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, sde, x0, options);
+  const auto exact = sdekit::simulate_ensemble(ExactLinear(A, B, h), sde, x0, options);
   const double n = static_cast<double>(options.particles);
-  for (std::size_t s = 0; s < options.save_times.size(); ++s) {
-    for (; static_cast<double>(k) < std::round(options.save_times[s] / h); ++k) {
-      mean = step * mean;
-      cov = step * cov * step.transpose() + h * B * B.transpose();
-    }
-    const auto& st = r.statistics[s];
+  auto check_law = [&](const sdekit::SaveStatistics& st, const V2& mean, const Eigen::Matrix2d& cov) {
     CAPTURE(st.time);
+    CHECK(st.alive == options.particles);
     for (int i = 0; i < 2; ++i) {
       CHECK(std::abs(st.mean[i] - mean[i]) < 5 * std::sqrt(cov(i, i) / n));
       for (int j = 0; j < 2; ++j)
         CHECK(std::abs(st.covariance(i, j) - cov(i, j)) < 5 * std::sqrt((cov(i, i) * cov(j, j) + cov(i, j) * cov(i, j)) / n));
     }
+  };
+  const Eigen::Matrix2d step = Eigen::Matrix2d::Identity() + h * A;
+  V2 mean = x0;
+  Eigen::Matrix2d cov = Eigen::Matrix2d::Zero();
+  std::size_t k = 0;
+  for (std::size_t s = 0; s < options.save_times.size(); ++s) {
+    for (; static_cast<double>(k) < std::round(options.save_times[s] / h); ++k) {
+      mean = step * mean;
+      cov = step * cov * step.transpose() + h * B * B.transpose();
+    }
+    check_law(em.statistics[s], mean, cov);
+    Eigen::Matrix2d F, Q;
+    linear_transition(A, B, options.save_times[s], F, Q);
+    check_law(exact.statistics[s], F * x0, Q);
   }
 }
 
