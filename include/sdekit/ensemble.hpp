@@ -442,8 +442,10 @@ struct BlockRunner {
       for (std::size_t p = 0; p < n; ++p) {
         out[p] = in[p];
         if constexpr (fixed_increment) {
+          // A compile-time component count lets the compiler unroll this and keep the increment in registers.
+          constexpr Eigen::Index components = Inc::RowsAtCompileTime;
           Inc local;
-          for (std::size_t c = 0; c < m; ++c) local[static_cast<Eigen::Index>(c)] = sqrt_h * noise[c * n + p];
+          for (Eigen::Index c = 0; c < components; ++c) local[c] = sqrt_h * noise[static_cast<std::size_t>(c) * n + p];
           st.do_step(problem_of(p), out[p], t, h, local);
         } else {
           for (std::size_t c = 0; c < m; ++c) dW[static_cast<Eigen::Index>(c)] = sqrt_h * noise[c * n + p];
