@@ -82,6 +82,27 @@ TEST_CASE("standard_normal, standard_normals and the block kernels agree bitwise
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("the vector and portable block paths agree bitwise over millions of normals") {
+  // Random seeds, first particles, steps and widths: 2^21 values through both paths.
+  std::uint64_t s = 7;
+  std::size_t compared = 0, mismatches = 0;
+  std::vector<double> fast, portable;
+  while (compared < (std::size_t{1} << 21)) {
+    const std::uint64_t seed = splitmix(s);
+    const std::size_t n = 1 + splitmix(s) % 3000;
+    const std::uint64_t first = splitmix(s) % ((std::uint64_t{1} << 32) - n);
+    const std::uint64_t step = splitmix(s) >> 1;
+    const std::size_t m = 1 + splitmix(s) % 4;
+    fast.resize(n * m);
+    portable.resize(n * m);
+    sdekit::standard_normals_block(seed, first, n, step, m, fast.data());
+    sdekit::detail::standard_normals_block_portable(seed, first, n, step, m, portable.data());
+    for (std::size_t j = 0; j < n * m; ++j) mismatches += !same_bits(fast[j], portable[j]);
+    compared += n * m;
+  }
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("GaussianNoise gives sqrt(dt) times the standard normals of its particle") {
   const sdekit::GaussianNoise noise(77, 9);
   double dw = 0;
