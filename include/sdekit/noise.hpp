@@ -3,8 +3,9 @@
 // Philox4x32-10 keyed by (particle, seed), counter (component, step / 2, seed high bits, (step / 2) high bits),
 // Box–Muller on the two 64-bit words of the output: r·cos θ is step 2j, r·sin θ step 2j+1 (so a scalar SDE
 // pays one Philox call and one log per two steps). log, sin and cos are the library's own branch-free kernels,
-// vectorised with AVX2 where the CPU has it and bitwise equal to the portable scalar code everywhere. Nothing here has hidden state that depends on the
-// order of calls, which is what makes ensembles bitwise reproducible for any thread count.
+// vectorised with AVX2 where the CPU has it and bitwise equal to the portable scalar code everywhere. Nothing
+// here has hidden state that depends on the order of calls, which is what makes ensembles bitwise reproducible
+// for any thread count.
 #include <sdekit/errors.hpp>
 #include <sdekit/state.hpp>
 
@@ -27,7 +28,7 @@ double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t
 /// Z(seed, particle, step, c) for c = 0 … count−1, written to out[c].
 void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out);
 
-/// The block kernel ensembles use: Z(seed, first_particle + p, step, c) for p < particles, c < components,
+/// The block kernel for one step: Z(seed, first_particle + p, step, c) for p < particles, c < components,
 /// written component-major to out[c * particles + p]. Vectorised across particles; bitwise equal to
 /// standard_normal for every entry.
 void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
