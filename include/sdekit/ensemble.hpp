@@ -339,7 +339,7 @@ inline constexpr bool fixed_size_v = fixed_size_of<T>();
 
 /// One block of particles of simulate_ensemble: their states, the noise of two steps, and the step loop.
 /// A block whose particles are all alive takes a branch-free pass (the user's functors inlined, the particle loop
-/// free to vectorise, the failure check a flag); if that pass sees a non-finite state, a domain exit or an
+/// free to vectorise, the failure check a separate integer pass over the new states); if that pass sees a non-finite state, a domain exit or an
 /// exception, the step is redone particle by particle from the untouched states, which finds exactly the failed
 /// particles. Both passes run the same arithmetic per particle, so they give the same bits.
 template <class Stepper, class Problem, class P, class X, class Domain>
