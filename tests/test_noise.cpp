@@ -1,176 +1,265 @@
-// The counter-based noise: Philox4x32-10 against Random123's known-answer vectors, the normal law of the
-// generated increments, purity in the indices, and the refinement property of BrownianPath.
+// Counter-based noise: the Philox known-answer vectors, bitwise agreement of every way of asking for Z(seed,
+// particle, step, component) (scalar, per-particle, block, pair block, AVX2 and portable paths), accuracy of the
+// Box–Muller log/sin/cos kernels, and the distribution of the normals (moments, KS, independence).
 #include <sdekit/noise.hpp>
 #include <sdekit/statistics.hpp>
 
 #include <doctest/doctest.h>
 
-#include <Eigen/Core>
-
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <numbers>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-using sdekit::BrownianPath;
-using sdekit::GaussianNoise;
+namespace {
 
-TEST_CASE("Philox4x32-10 reproduces Random123's known-answer vectors") {
-  // From Random123's kat_vectors file (philox4x32 10 rounds): counter, key, expected output.
-  struct Kat {
-    std::array<std::uint32_t, 4> counter;
-    std::array<std::uint32_t, 2> key;
-    std::array<std::uint32_t, 4> expected;
-  };
-  const Kat kats[] = {
-      {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
-      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff},
-       {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
-      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0},
-       {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
-  };
-  for (const Kat& kat : kats) CHECK(sdekit::philox4x32_10(kat.counter, kat.key) == kat.expected);
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }
+
+// A simple counter-free mixer to pick test inputs (not the library's generator).
+std::uint64_t splitmix(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
 }
 
-TEST_CASE("generated normals have the standard normal moments and law") {
-  // 4·10^5 draws spread over particles, steps and components. Tolerances are 5 standard errors:
-  // mean SE 1/√n, variance SE √(2/n), skewness SE √(6/n), excess kurtosis SE √(24/n).
-  const std::size_t particles = 200, steps = 500, components = 4;
-  std::vector<double> z;
-  z.reserve(particles * steps * components);
-  for (std::uint64_t p = 0; p < particles; ++p)
-    for (std::uint64_t k = 0; k < steps; ++k)
-      for (std::uint32_t c = 0; c < components; ++c) z.push_back(sdekit::standard_normal(2024, p, k, c));
-  const double n = static_cast<double>(z.size());
-  double m1 = 0, m2 = 0, m3 = 0, m4 = 0;
-  for (double v : z) {
-    m1 += v;
-    m2 += v * v;
-    m3 += v * v * v;
-    m4 += v * v * v * v;
+template <class F>
+void check_throws_naming(F&& f, const std::string& argument) {
+  try {
+    f();
+    FAIL("expected std::invalid_argument naming " << argument);
+  } catch (const std::invalid_argument& e) {
+    CHECK_MESSAGE(std::string(e.what()).find(argument) != std::string::npos, e.what());
   }
-  m1 /= n;
-  m2 /= n;
-  m3 /= n;
-  m4 /= n;
-  CHECK(std::abs(m1) < 5 / std::sqrt(n));
-  CHECK(std::abs(m2 - 1) < 5 * std::sqrt(2 / n));
-  CHECK(std::abs(m3) < 5 * std::sqrt(6 / n));
-  CHECK(std::abs(m4 - 3) < 5 * std::sqrt(24 / n));
-  // Kolmogorov–Smirnov against Φ: a correct generator gives p < 1e-4 once in 10^4 seeds.
-  const double d = sdekit::ks_statistic(z, sdekit::normal_cdf);
-  CHECK(sdekit::ks_p_value(d, z.size()) > 1e-4);
-  // Neighbouring components, steps and particles are uncorrelated (|r| < 5/√n each).
-  auto correlation = [&](auto first, auto second, std::size_t count) {
-    double s = 0;
-    for (std::size_t i = 0; i < count; ++i) s += first(i) * second(i);
-    return s / static_cast<double>(count);
-  };
-  const std::size_t count = 100000;
-  CHECK(std::abs(correlation([](std::size_t i) { return sdekit::standard_normal(7, i, 3, 0); },
-                             [](std::size_t i) { return sdekit::standard_normal(7, i, 3, 1); }, count)) <
-        5 / std::sqrt(double(count)));
-  CHECK(std::abs(correlation([](std::size_t i) { return sdekit::standard_normal(7, 0, i, 0); },
-                             [](std::size_t i) { return sdekit::standard_normal(7, 0, i + 1, 0); }, count)) <
-        5 / std::sqrt(double(count)));
-  CHECK(std::abs(correlation([](std::size_t i) { return sdekit::standard_normal(7, i, 0, 2); },
-                             [](std::size_t i) { return sdekit::standard_normal(7, i + 1, 0, 2); }, count)) <
-        5 / std::sqrt(double(count)));
-  CHECK(std::abs(correlation([](std::size_t i) { return sdekit::standard_normal(7, 5, i, 0); },
-                             [](std::size_t i) { return sdekit::standard_normal(8, 5, i, 0); }, count)) <
-        5 / std::sqrt(double(count)));
 }
 
-TEST_CASE("a normal is a pure function of (seed, particle, step, component)") {
-  const double z = sdekit::standard_normal(11, 3, 5, 2);
-  // Asking again, after other draws, or through the vector and block calls gives the same bits.
-  sdekit::standard_normal(11, 4, 5, 2);
-  CHECK(sdekit::standard_normal(11, 3, 5, 2) == z);
-  std::vector<double> row(5);
-  sdekit::standard_normals(11, 3, 5, row.size(), row.data());
-  CHECK(row[2] == z);
-  std::vector<double> block(6 * 3);
-  sdekit::standard_normals_block(11, 1, 6, 5, 3, block.data());  // particles 1…6, components 0…2
-  CHECK(block[2 * 6 + (3 - 1)] == z);
-  // Each index matters.
-  CHECK(sdekit::standard_normal(12, 3, 5, 2) != z);
-  CHECK(sdekit::standard_normal(11, 2, 5, 2) != z);
-  CHECK(sdekit::standard_normal(11, 3, 6, 2) != z);
-  CHECK(sdekit::standard_normal(11, 3, 5, 3) != z);
-  // Seeds that differ only in their high 32 bits give different streams.
-  CHECK(sdekit::standard_normal(11 + (std::uint64_t{1} << 32), 3, 5, 2) != z);
+}  // namespace
+
+TEST_CASE("Philox4x32-10 matches Random123's known-answer vectors") {
+  using A4 = std::array<std::uint32_t, 4>;
+  CHECK(sdekit::philox4x32_10({0, 0, 0, 0}, {0, 0}) == A4{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u});
+  CHECK(sdekit::philox4x32_10({0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}, {0xffffffffu, 0xffffffffu}) ==
+        A4{0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu});
+  CHECK(sdekit::philox4x32_10({0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}, {0xa4093822u, 0x299f31d0u}) ==
+        A4{0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u});
 }
 
-TEST_CASE("GaussianNoise scales by sqrt(dt)") {
-  const GaussianNoise noise(5, 9);
-  double dW = 0;
-  noise(4, 0.0, 0.25, dW);
-  CHECK(dW == 0.5 * sdekit::standard_normal(5, 9, 4, 0));
-  Eigen::Vector3d dv;
-  noise(4, 0.0, 0.25, dv);
-  for (int c = 0; c < 3; ++c) CHECK(dv[c] == 0.5 * sdekit::standard_normal(5, 9, 4, static_cast<std::uint32_t>(c)));
+TEST_CASE("standard_normal, standard_normals and the block kernels agree bitwise") {
+  MESSAGE("block kernels use the " << std::string(sdekit::detail::noise_uses_avx2() ? "AVX2" : "portable") << " path");
+  // Odd particle counts and offsets exercise the vector body and the scalar tail; high seed bits and large steps
+  // exercise every counter word.
+  const std::uint64_t seeds[] = {0, 12345, 0xDEADBEEF12345678ull};
+  const std::size_t counts[] = {1, 3, 8, 13, 67};
+  const std::uint64_t firsts[] = {0, 5, 4294967295ull - 70};
+  const std::uint64_t steps[] = {0, 1, 2, 7, 1000001, (std::uint64_t{1} << 62) + 3};
+  std::size_t compared = 0, mismatches = 0;
+  for (std::uint64_t seed : seeds)
+    for (std::size_t n : counts)
+      for (std::uint64_t first : firsts)
+        for (std::uint64_t step : steps)
+          for (std::size_t m : {std::size_t{1}, std::size_t{2}, std::size_t{5}}) {
+            std::vector<double> block(n * m), portable(n * m), even(n * m), odd(n * m), single(m);
+            sdekit::standard_normals_block(seed, first, n, step, m, block.data());
+            sdekit::detail::standard_normals_block_portable(seed, first, n, step, m, portable.data());
+            sdekit::standard_normals_block_pair(seed, first, n, step / 2, m, even.data(), odd.data());
+            const std::vector<double>& pair = step % 2 == 0 ? even : odd;
+            for (std::size_t p = 0; p < n; ++p) {
+              sdekit::standard_normals(seed, first + p, step, m, single.data());
+              for (std::size_t c = 0; c < m; ++c) {
+                const double z = sdekit::standard_normal(seed, first + p, step, static_cast<std::uint32_t>(c));
+                const std::size_t j = c * n + p;
+                mismatches += !same_bits(z, block[j]) + !same_bits(z, portable[j]) + !same_bits(z, pair[j]) +
+                              !same_bits(z, single[c]);
+                ++compared;
+              }
+            }
+          }
+  CHECK(compared > 10000);
+  CHECK(mismatches == 0);
 }
 
-TEST_CASE("a BrownianPath's coarse increment is the sum of its fine increments") {
-  const BrownianPath path(99, 0.0, 1.0 / 64, 2, 7);
-  Eigen::Vector2d coarse, fine, sum = Eigen::Vector2d::Zero();
-  path(0, 0.25, 0.25, coarse);  // [0.25, 0.5] = fine steps 16 … 31
-  for (std::uint64_t i = 16; i < 32; ++i) {
-    path.increment(i, i + 1, fine);
-    sum += fine;
+TEST_CASE("the vector and portable block paths agree bitwise over millions of normals") {
+  // Random seeds, first particles, steps and widths: 2^21 values through both paths.
+  std::uint64_t s = 7;
+  std::size_t compared = 0, mismatches = 0;
+  std::vector<double> fast, portable;
+  while (compared < (std::size_t{1} << 21)) {
+    const std::uint64_t seed = splitmix(s);
+    const std::size_t n = 1 + splitmix(s) % 3000;
+    const std::uint64_t first = splitmix(s) % ((std::uint64_t{1} << 32) - n);
+    const std::uint64_t step = splitmix(s) >> 1;
+    const std::size_t m = 1 + splitmix(s) % 4;
+    fast.resize(n * m);
+    portable.resize(n * m);
+    sdekit::standard_normals_block(seed, first, n, step, m, fast.data());
+    sdekit::detail::standard_normals_block_portable(seed, first, n, step, m, portable.data());
+    for (std::size_t j = 0; j < n * m; ++j) mismatches += !same_bits(fast[j], portable[j]);
+    compared += n * m;
   }
-  CHECK(coarse == sum);  // bitwise: the same additions in the same order
-  // The coarse increments over a tiling add up to W(1) − W(0).
-  Eigen::Vector2d total = Eigen::Vector2d::Zero(), part;
-  for (int k = 0; k < 4; ++k) {
-    path(0, 0.25 * k, 0.25, part);
-    total += part;
-  }
-  CHECK(total[0] == doctest::Approx(path.value(1.0, 0)).epsilon(1e-12));
-  CHECK(total[1] == doctest::Approx(path.value(1.0, 1)).epsilon(1e-12));
+  CHECK(mismatches == 0);
 }
 
-TEST_CASE("BrownianPath increments have variance equal to their length") {
-  // Increments over [0, 0.5] of 20000 independent paths: variance 0.5 within 5 SE (SE = 0.5·√(2/n)).
-  const int n = 20000;
-  double sum = 0, sum2 = 0;
-  for (int p = 0; p < n; ++p) {
-    const BrownianPath path(3, 0.0, 1.0 / 32, 1, static_cast<std::uint64_t>(p));
-    double dW;
-    path(0, 0.0, 0.5, dW);
-    sum += dW;
-    sum2 += dW * dW;
-  }
-  CHECK(std::abs(sum / n) < 5 * std::sqrt(0.5 / n));
-  CHECK(std::abs(sum2 / n - 0.5) < 5 * 0.5 * std::sqrt(2.0 / n));
+TEST_CASE("GaussianNoise gives sqrt(dt) times the standard normals of its particle") {
+  const sdekit::GaussianNoise noise(77, 9);
+  double dw = 0;
+  noise(4, 0.0, 0.25, dw);
+  CHECK(same_bits(dw, 0.5 * sdekit::standard_normal(77, 9, 4, 0)));
+  Eigen::Vector3d v;
+  noise(5, 0.0, 0.25, v);
+  for (int c = 0; c < 3; ++c) CHECK(same_bits(v[c], sdekit::standard_normal(77, 9, 5, static_cast<std::uint32_t>(c)) * 0.5));
 }
 
-TEST_CASE("noise sources reject bad arguments, naming them") {
-  CHECK_THROWS_WITH_AS(BrownianPath(1, 0.0, -0.1), doctest::Contains("fine_dt = -0.1"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(BrownianPath(1, 0.0, 0.1, 0), doctest::Contains("dimension = 0"), std::invalid_argument);
-  const BrownianPath path(1, 0.0, 0.1);
-  double dW;
-  CHECK_THROWS_WITH_AS(path(0, 0.05, 0.1, dW), doctest::Contains("t = 0.05"), std::invalid_argument);
-  Eigen::Vector3d wrong;
-  CHECK_THROWS_WITH_AS(path(0, 0.0, 0.1, wrong), doctest::Contains("dW.size() = 3"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(sdekit::standard_normal(1, std::uint64_t{1} << 33, 0, 0), doctest::Contains("particle = "),
-                       std::invalid_argument);
-  CHECK_THROWS_WITH_AS(sdekit::RandomStream(1, 0, 1u << 31), doctest::Contains("stream = "), std::invalid_argument);
+TEST_CASE("the Box-Muller log is accurate and its vector path gives the scalar bits") {
+  // Inputs: random doubles over many binades of (0, 1], plus the edges Box–Muller can produce and the points where
+  // the kernel switches branch (mantissa at √2).
+  std::vector<double> x;
+  std::uint64_t s = 1;
+  for (int i = 0; i < 400000; ++i) {
+    const double mantissa = static_cast<double>(splitmix(s) >> 11) * 0x1p-53 + 0x1p-54;
+    x.push_back(std::ldexp(mantissa, -static_cast<int>(splitmix(s) % 60)));
+  }
+  for (double e : {0x1p-53, 1.0 - 0x1p-53, 1.0, 0.5, 0.25, std::numbers::sqrt2 / 2, std::numbers::sqrt2 / 4,
+                   std::nextafter(std::numbers::sqrt2 / 2, 0.0), std::nextafter(std::numbers::sqrt2 / 2, 1.0),
+                   1.5, 2.0, 1e300, 1e-300, std::numeric_limits<double>::min()})
+    x.push_back(e);
+  std::vector<double> vec(x.size());
+  sdekit::detail::box_muller_log_block(x.data(), x.size(), vec.data());
+  double worst = 0;
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double ours = sdekit::detail::box_muller_log(x[i]);
+    mismatches += !same_bits(ours, vec[i]);
+    const long double exact = std::log(static_cast<long double>(x[i]));
+    if (exact != 0) worst = std::max(worst, static_cast<double>(std::fabs((ours - exact) / exact)));
+    else CHECK(ours == 0.0);
+  }
+  MESSAGE("max relative error of the log kernel: " << worst);
+  CHECK(mismatches == 0);
+  CHECK(worst < 4e-16);  // fdlibm's algorithm is below 1 ulp; allow 2 ulp (2^-52 ≈ 2.2e-16)
 }
 
-TEST_CASE("RandomStream draws are uniform in (0,1) and reproducible") {
-  sdekit::RandomStream a(5, 1, 3), b(5, 1, 3), other(5, 1, 4);
-  std::vector<double> u;
-  for (int i = 0; i < 50000; ++i) {
-    const double x = a.uniform();
-    CHECK_MESSAGE((x > 0 && x < 1), "uniform out of (0,1): " << x);
-    CHECK(b.uniform() == x);
-    u.push_back(x);
+TEST_CASE("the Box-Muller sin/cos are accurate and their vector path gives the scalar bits") {
+  // Reference: long double sin/cos of the exactly reduced angle (distance to the nearest quadrant end, computed
+  // in integers), rotated into the quadrant; relative error matters near the zeros, which this keeps meaningful.
+  constexpr long double pi = 3.141592653589793238462643383279502884L;
+  constexpr std::uint64_t quarter = std::uint64_t{1} << 51;
+  std::vector<std::uint64_t> turns;
+  std::uint64_t s = 2;
+  for (int i = 0; i < 400000; ++i) turns.push_back(splitmix(s) >> 11);
+  for (std::uint64_t q = 0; q < 4; ++q)
+    for (std::uint64_t r : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{2}, quarter / 2 - 1, quarter / 2,
+                            quarter / 2 + 1, quarter - 2, quarter - 1})
+      turns.push_back(q * quarter + r);
+  std::vector<double> vs(turns.size()), vc(turns.size());
+  sdekit::detail::box_muller_sincos_block(turns.data(), turns.size(), vs.data(), vc.data());
+  double worst_sin = 0, worst_cos = 0;
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < turns.size(); ++i) {
+    double sn, cs;
+    sdekit::detail::box_muller_sincos(turns[i], sn, cs);
+    mismatches += !same_bits(sn, vs[i]) + !same_bits(cs, vc[i]);
+    const std::uint64_t q = turns[i] >> 51, r = turns[i] & (quarter - 1);
+    const long double a = static_cast<long double>(r) * (pi / 2) / static_cast<long double>(quarter);
+    const long double b = static_cast<long double>(quarter - r) * (pi / 2) / static_cast<long double>(quarter);
+    const long double sin_r = r <= quarter / 2 ? std::sin(a) : std::cos(b);  // sin of the angle within the quadrant
+    const long double cos_r = r <= quarter / 2 ? std::cos(a) : std::sin(b);
+    const long double exact_sin = q == 0 ? sin_r : q == 1 ? cos_r : q == 2 ? -sin_r : -cos_r;
+    const long double exact_cos = q == 0 ? cos_r : q == 1 ? -sin_r : q == 2 ? -cos_r : sin_r;
+    if (exact_sin != 0) worst_sin = std::max(worst_sin, static_cast<double>(std::fabs((sn - exact_sin) / exact_sin)));
+    else CHECK(sn == 0.0);
+    if (exact_cos != 0) worst_cos = std::max(worst_cos, static_cast<double>(std::fabs((cs - exact_cos) / exact_cos)));
+    else CHECK(cs == 0.0);
   }
-  CHECK(other.uniform() != sdekit::RandomStream(5, 1, 3).uniform());
-  const double d = sdekit::ks_statistic(u, [](double x) { return x; });
-  CHECK(sdekit::ks_p_value(d, u.size()) > 1e-4);
-  // Exponential(1): mean 1 within 5 SE (SE = 1/√n).
-  double s = 0;
-  for (int i = 0; i < 50000; ++i) s += a.exponential();
-  CHECK(std::abs(s / 50000 - 1) < 5 / std::sqrt(50000.0));
+  MESSAGE("max relative error: sin " << worst_sin << ", cos " << worst_cos);
+  CHECK(mismatches == 0);
+  CHECK(worst_sin < 4e-16);
+  CHECK(worst_cos < 4e-16);
+}
+
+TEST_CASE("the normals are standard normal and independent across steps, components and particles") {
+  // 2^20 values from one pair-block call per (step pair, component): both steps, two components.
+  const std::size_t n = 1 << 17;
+  std::vector<double> all, even(2 * n), odd(2 * n);
+  double cross_steps = 0, cross_components = 0, cross_particles = 0;
+  for (std::uint64_t pair = 0; pair < 4; ++pair) {
+    sdekit::standard_normals_block_pair(2024, 0, n, pair, 2, even.data(), odd.data());
+    all.insert(all.end(), even.begin(), even.end());
+    all.insert(all.end(), odd.begin(), odd.end());
+    for (std::size_t p = 0; p < n; ++p) {
+      cross_steps += even[p] * odd[p];
+      cross_components += even[p] * even[n + p];
+      if (p + 1 < n) cross_particles += even[p] * even[p + 1];
+    }
+  }
+  const double count = static_cast<double>(all.size());
+  double mean = 0, m2 = 0, m3 = 0, m4 = 0;
+  for (double z : all) mean += z;
+  mean /= count;
+  for (double z : all) {
+    const double d = z - mean;
+    m2 += d * d;
+    m3 += d * d * d;
+    m4 += d * d * d * d;
+  }
+  m2 /= count;
+  m3 /= count;
+  m4 /= count;
+  const double skew = m3 / std::pow(m2, 1.5), excess = m4 / (m2 * m2) - 3.0;
+  // Standard errors of a normal sample: mean 1/√n, variance √(2/n), skewness √(6/n), excess kurtosis √(24/n).
+  CHECK(std::abs(mean) < 5 / std::sqrt(count));
+  CHECK(std::abs(m2 - 1) < 5 * std::sqrt(2 / count));
+  CHECK(std::abs(skew) < 5 * std::sqrt(6 / count));
+  CHECK(std::abs(excess) < 5 * std::sqrt(24 / count));
+  const double pairs = 4.0 * static_cast<double>(n);
+  CHECK(std::abs(cross_steps / pairs) < 5 / std::sqrt(pairs));  // E[z z'] = 0, SE 1/√n for independent normals
+  CHECK(std::abs(cross_components / pairs) < 5 / std::sqrt(pairs));
+  CHECK(std::abs(cross_particles / pairs) < 5 / std::sqrt(pairs));
+  const double d = sdekit::ks_statistic(all, sdekit::normal_cdf);
+  const double p = sdekit::ks_p_value(d, all.size());
+  MESSAGE("KS statistic " << d << " over " << all.size() << " normals, p = " << p);
+  CHECK(p > 1e-4);
+  // The tails reach as far as Box–Muller's u1 ≥ 2^-53 allows: √(−2 ln 2^-53) ≈ 8.57.
+  double largest = 0;
+  for (double z : all) largest = std::max(largest, std::abs(z));
+  CHECK(largest < 8.58);
+}
+
+TEST_CASE("RandomStream draws are pure functions of (seed, particle, stream, draw) with the right laws") {
+  sdekit::RandomStream a(5, 17, 3), b(5, 17, 3), c(5, 17, 4);
+  CHECK(a.next_u64() == b.next_u64());
+  CHECK(a.next_u64() != c.next_u64());
+  sdekit::RandomStream rng(99, 1, 0);
+  const int n = 200000;
+  double su = 0, sn = 0, sn2 = 0, se = 0;
+  int outside = 0;
+  for (int i = 0; i < n; ++i) {
+    const double u = rng.uniform();
+    outside += !(u > 0.0 && u < 1.0);
+    su += u;
+    const double z = rng.normal();
+    sn += z;
+    sn2 += z * z;
+    se += rng.exponential();
+  }
+  CHECK(outside == 0);
+  CHECK(std::abs(su / n - 0.5) < 5 * std::sqrt(1.0 / 12 / n));
+  CHECK(std::abs(sn / n) < 5 / std::sqrt(double(n)));
+  CHECK(std::abs(sn2 / n - 1) < 5 * std::sqrt(2.0 / n));
+  CHECK(std::abs(se / n - 1) < 5 / std::sqrt(double(n)));
+}
+
+TEST_CASE("noise functions reject out-of-range indices, naming the argument") {
+  double out[2];
+  check_throws_naming([] { (void)sdekit::standard_normal(1, std::uint64_t{1} << 32, 0, 0); }, "particle");
+  check_throws_naming([] { (void)sdekit::standard_normal(1, 0, std::uint64_t{1} << 63, 0); }, "step");
+  check_throws_naming([&] { sdekit::standard_normals(1, std::uint64_t{1} << 32, 0, 2, out); }, "particle");
+  check_throws_naming([&] { sdekit::standard_normals_block(1, (std::uint64_t{1} << 32) - 1, 2, 0, 1, out); },
+                      "particle");
+  check_throws_naming([&] { sdekit::standard_normals_block_pair(1, 0, 1, std::uint64_t{1} << 62, 1, out, out + 1); },
+                      "step_pair");
+  check_throws_naming([] { sdekit::RandomStream(1, 0, std::uint32_t{1} << 31); }, "stream");
 }

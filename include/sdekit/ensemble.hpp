@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -185,7 +186,8 @@ class EnsembleRecorder {
  public:
   EnsembleRecorder(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension)
       : grid_(grid), blocks_((options.particles + options.block_size - 1) / options.block_size),
-        block_failures_(blocks_), block_size_(options.block_size), path_slot_(options.particles, -1) {
+        block_failures_(blocks_), block_size_(options.block_size), path_slot_(options.particles, -1),
+        saves_from_(grid.steps() + 2, 0) {
     result_.particles = options.particles;
     result_.dimension = dimension;
     result_.save_times = grid.save_times();
@@ -198,17 +200,29 @@ class EnsembleRecorder {
       result_.paths[i].index = options.keep_paths[i];
       if (path_slot_[options.keep_paths[i]] < 0) path_slot_[options.keep_paths[i]] = static_cast<long>(i);
     }
+    // Saves at boundary k are save indices saves_from_[k] … saves_from_[k+1]−1: an O(1) lookup per step.
+    for (std::size_t s = 0; s < grid.save_times().size(); ++s) ++saves_from_[grid.save_index(s) + 1];
+    for (std::size_t k = 1; k < saves_from_.size(); ++k) saves_from_[k] += saves_from_[k - 1];
   }
 
   std::size_t blocks() const { return blocks_; }
 
+  /// True when boundary k is a save time.
+  bool saves_at(std::size_t k) const { return saves_from_[k + 1] > saves_from_[k]; }
+  /// True when particle i's path is kept.
+  bool keeps_path(std::size_t i) const { return path_slot_[i] >= 0; }
+
   /// Records particle i at step boundary k (saves and kept path).
   void record(std::size_t i, std::size_t k, const X& x) {
-    for (std::size_t s = first_save_at(k); s < grid_.save_times().size() && grid_.save_index(s) == k; ++s)
+    for (std::size_t s = saves_from_[k]; s < saves_from_[k + 1]; ++s)
       for (std::size_t c = 0; c < result_.dimension; ++c)
         result_.values[s](static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(i)) = component(x, c);
     if (path_slot_[i] >= 0) {
       ParticlePath<X>& path = result_.paths[static_cast<std::size_t>(path_slot_[i])];
+      if (path.times.empty()) {
+        path.times.reserve(grid_.steps() + 1);
+        path.states.reserve(grid_.steps() + 1);
+      }
       path.times.push_back(grid_.time(k));
       path.states.push_back(x);
     }
@@ -221,8 +235,12 @@ class EnsembleRecorder {
 
   /// Builds the result: failures in particle order, statistics per save time.
   EnsembleResult<X> finish() {
+    // Within a block failures arrive in time order; each particle fails at most once, so sorting by index gives
+    // the same list for any block size.
     for (auto& block : block_failures_)
       for (auto& f : block) result_.failures.push_back(std::move(f));
+    std::sort(result_.failures.begin(), result_.failures.end(),
+              [](const FailedParticle<X>& a, const FailedParticle<X>& b) { return a.index < b.index; });
     // Paths duplicated in keep_paths share the first slot's recording.
     for (std::size_t i = 0; i < result_.paths.size(); ++i) {
       const long slot = path_slot_[result_.paths[i].index];
@@ -245,22 +263,12 @@ class EnsembleRecorder {
   }
 
  private:
-  std::size_t first_save_at(std::size_t k) const {
-    const auto& idx = grid_.save_times();
-    std::size_t lo = 0, hi = idx.size();
-    while (lo < hi) {
-      const std::size_t mid = (lo + hi) / 2;
-      if (grid_.save_index(mid) < k) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   const TimeGrid& grid_;
   std::size_t blocks_;
   std::vector<std::vector<FailedParticle<X>>> block_failures_;
   std::size_t block_size_;
   std::vector<long> path_slot_;
+  std::vector<std::size_t> saves_from_;
   EnsembleResult<X> result_;
 };
 
@@ -318,6 +326,205 @@ bool still_valid(EnsembleRecorder<X>& recorder, const Domain& inside, std::size_
   return true;
 }
 
+// Fixed-size Eigen vectors are plain arrays of doubles (the sweep's finiteness pass reads them as such).
+static_assert(sizeof(Eigen::Vector3d) == 3 * sizeof(double) && sizeof(Eigen::Vector2d) == 2 * sizeof(double));
+template <class T>
+constexpr bool fixed_size_of() {
+  if constexpr (std::is_arithmetic_v<T>) return true;
+  else return T::RowsAtCompileTime != Eigen::Dynamic;
+}
+/// True for increments that live on the stack (double, fixed-size vectors).
+template <class T>
+inline constexpr bool fixed_size_v = fixed_size_of<T>();
+
+/// One block of particles of simulate_ensemble: their states, the noise of two steps, and the step loop.
+/// A block whose particles are all alive takes a branch-free pass (the user's functors inlined, the particle loop
+/// free to vectorise, the failure check a separate integer pass over the new states); if that pass sees a non-finite state, a domain exit or an
+/// exception, the step is redone particle by particle from the untouched states, which finds exactly the failed
+/// particles. Both passes run the same arithmetic per particle, so they give the same bits.
+template <class Stepper, class Problem, class P, class X, class Domain>
+struct BlockRunner {
+  using Inc = increment_t<P, X>;
+  static constexpr bool checks_domain = !std::is_same_v<Domain, AnyState>;
+  static constexpr bool fixed_increment = fixed_size_v<Inc>;
+
+  const Stepper& stepper;
+  const Problem& problem;
+  const Domain& inside;
+  EnsembleRecorder<X>& recorder;
+  std::size_t begin;
+  std::size_t count;
+  std::size_t m;
+  std::vector<X> xs, ys;        // states before and after the current step
+  std::vector<P> problems;      // per-particle problems of a sweep
+  std::vector<unsigned char> alive;
+  std::size_t dead = 0;
+  std::vector<double> z_even, z_odd;  // N(0,1) of steps 2j and 2j+1, component-major
+  const double* z = nullptr;          // the current step's
+  Inc dW;                             // used where Inc is dynamic (no allocation per step)
+  std::vector<std::size_t> kept;      // block positions whose paths are kept
+
+  BlockRunner(const Stepper& s, const Problem& pr, const Domain& d, EnsembleRecorder<X>& r, std::size_t b,
+              std::size_t e, std::size_t noise_dim)
+      : stepper(s), problem(pr), inside(d), recorder(r), begin(b), count(e - b), m(noise_dim),
+        alive(e - b, 1), z_even(noise_dim * (e - b)), z_odd(noise_dim * (e - b)),
+        dW(make_increment<P, X>(noise_dim)) {
+    xs.reserve(count);
+    if constexpr (is_per_particle_v<Problem>) problems.reserve(count);
+    for (std::size_t p = 0; p < count; ++p)
+      if (recorder.keeps_path(begin + p)) kept.push_back(p);
+  }
+
+  const P& problem_of(std::size_t p) const {
+    if constexpr (is_per_particle_v<Problem>) return problems[p];
+    else { (void)p; return problem; }
+  }
+
+  void add_problem(std::size_t p) {
+    if constexpr (is_per_particle_v<Problem>) problems.push_back(problem.make(begin + p));
+  }
+
+  void start(std::size_t p, X x) {
+    add_problem(p);
+    xs.push_back(std::move(x));
+  }
+
+  void start_failed(std::size_t p, const X& x, std::string reason) {
+    add_problem(p);
+    recorder.fail(begin + p, 0, x, std::move(reason));
+    alive[p] = 0;
+    ++dead;
+    xs.push_back(xs.empty() ? x : xs.front());
+  }
+
+  void draw_pair(std::uint64_t seed, std::uint64_t pair, bool need_odd) {
+    standard_normals_block_pair(seed, begin, count, pair, m, z_even.data(), need_odd ? z_odd.data() : nullptr);
+    z = z_even.data();
+  }
+
+  // The Wiener increment of particle p: sqrt(h)·Z, scaled in the same order whichever pass runs.
+  template <class Target>
+  void increment_of(std::size_t p, double sqrt_h, Target& target) const {
+    if constexpr (std::is_arithmetic_v<Target>) target = sqrt_h * z[p];
+    else
+      for (std::size_t c = 0; c < m; ++c) target[static_cast<Eigen::Index>(c)] = sqrt_h * z[c * count + p];
+  }
+
+  static bool finite(const X& x) {
+    if constexpr (std::is_arithmetic_v<X>) return std::abs(x) <= std::numeric_limits<double>::max();
+    else return x.allFinite();
+  }
+
+  // All particles alive: returns false if any particle failed, leaving xs untouched.
+  bool fast_pass(double t, double h, double sqrt_h) {
+    try {
+      return sweep(t, h, sqrt_h);
+    } catch (...) {
+      return false;
+    }
+  }
+
+  // The branch-free sweep. Members are copied to locals so that the compiler sees no aliasing between the
+  // states, the noise and this object. The failure check is a separate pass, so the step loop has no reduction.
+  bool sweep(double t, double h, double sqrt_h) {
+    X* __restrict out = ys.data();
+    const X* __restrict in = xs.data();
+    const double* __restrict noise = z;
+    const std::size_t n = count;
+    const Stepper& st = stepper;
+    if constexpr (std::is_arithmetic_v<Inc>) {
+      for (std::size_t p = 0; p < n; ++p) {
+        X y = in[p];
+        st.do_step(problem_of(p), y, t, h, sqrt_h * noise[p]);
+        out[p] = y;
+      }
+    } else {
+      for (std::size_t p = 0; p < n; ++p) {
+        out[p] = in[p];
+        if constexpr (fixed_increment) {
+          // A compile-time component count lets the compiler unroll this and keep the increment in registers.
+          constexpr Eigen::Index components = Inc::RowsAtCompileTime;
+          Inc local;
+          for (Eigen::Index c = 0; c < components; ++c) local[c] = sqrt_h * noise[static_cast<std::size_t>(c) * n + p];
+          st.do_step(problem_of(p), out[p], t, h, local);
+        } else {
+          for (std::size_t c = 0; c < m; ++c) dW[static_cast<Eigen::Index>(c)] = sqrt_h * noise[c * n + p];
+          st.do_step(problem_of(p), out[p], t, h, dW);
+        }
+      }
+    }
+    if constexpr (std::is_arithmetic_v<X> || fixed_size_v<X>) {
+      // A double is non-finite exactly when its exponent field is all ones; integer arithmetic only, so it vectorises.
+      const auto* values = reinterpret_cast<const double*>(out);
+      const std::size_t total = n * (sizeof(X) / sizeof(double));
+      std::uint64_t bad = 0;
+      for (std::size_t j = 0; j < total; ++j) bad |= (((std::bit_cast<std::uint64_t>(values[j]) >> 52) & 0x7ff) + 1) >> 11;
+      if (bad) return false;
+    } else {
+      for (std::size_t p = 0; p < n; ++p)
+        if (!out[p].allFinite()) return false;
+    }
+    if constexpr (checks_domain)
+      for (std::size_t p = 0; p < n; ++p)
+        if (!inside(out[p])) return false;
+    return true;
+  }
+
+  // Particle by particle, with the failure bookkeeping.
+  void careful_pass(std::size_t k, double t, double h, double sqrt_h) {
+    for (std::size_t p = 0; p < count; ++p) {
+      if (!alive[p]) continue;
+      ys[p] = xs[p];
+      const char* reason = nullptr;
+      std::string message;
+      try {
+        if constexpr (fixed_increment) {
+          Inc local;
+          increment_of(p, sqrt_h, local);
+          stepper.do_step(problem_of(p), ys[p], t, h, local);
+        } else {
+          increment_of(p, sqrt_h, dW);
+          stepper.do_step(problem_of(p), ys[p], t, h, dW);
+        }
+        if (!finite(ys[p])) reason = "non-finite state";
+        else if (!inside(ys[p])) reason = "left the domain";
+      } catch (const std::exception& e) {
+        message = e.what();
+        reason = message.c_str();
+      } catch (...) {
+        reason = "exception of unknown type";
+      }
+      if (reason) {
+        recorder.fail(begin + p, k, xs[p], reason);
+        alive[p] = 0;
+        ++dead;
+      } else {
+        xs[p] = ys[p];
+      }
+    }
+  }
+
+  void step(std::size_t k, double t, double h) {
+    if (k % 2 == 1) z = z_odd.data();
+    const double sqrt_h = std::sqrt(h);
+    if (ys.size() != xs.size()) ys = xs;
+    if (dead == 0 && fast_pass(t, h, sqrt_h)) {
+      xs.swap(ys);
+      return;
+    }
+    careful_pass(k, t, h, sqrt_h);
+  }
+
+  void record(std::size_t k) {
+    if (recorder.saves_at(k))
+      for (std::size_t p = 0; p < count; ++p)
+        if (alive[p]) recorder.record(begin + p, k, xs[p]);
+    if (!recorder.saves_at(k))
+      for (std::size_t p : kept)
+        if (alive[p]) recorder.record(begin + p, k, xs[p]);
+  }
+};
+
 }  // namespace detail
 
 /// Runs options.particles particles of `problem` (an Sde, or per_particle(factory)) from x0 (a state, or a
@@ -328,7 +535,6 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
   using X = typename detail::initial_state<Init>::type;
   using P = typename detail::particle_problem<Problem>::type;
   static_assert(check_problem<P, X>());
-  using Inc = increment_t<P, X>;
   constexpr const char* where = "sdekit::simulate_ensemble";
   detail::validate_options(options, where);
   const TimeGrid grid(options.t0, options.t1, options.dt, options.save_times, where);
@@ -345,54 +551,24 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
 
   detail::EnsembleRecorder<X> recorder(options, grid, dimension);
   detail::for_each_block(options, recorder.blocks(), [&](std::size_t begin, std::size_t end) {
-    const std::size_t count = end - begin;
-    std::vector<X> xs;
-    xs.reserve(count);
-    std::vector<P> problems;
-    if constexpr (detail::is_per_particle_v<Problem>) problems.reserve(count);
-    std::vector<char> alive(count, 1);
-    for (std::size_t p = 0; p < count; ++p) {
-      xs.push_back(detail::make_initial_state(x0, options.seed, begin + p));
-      if constexpr (detail::is_per_particle_v<Problem>) problems.push_back(problem.make(begin + p));
-      if (state_size(xs[p]) != dimension) {
-        recorder.fail(begin + p, 0, xs[p], "initial state has " + std::to_string(state_size(xs[p])) +
-                                               " components, particle 0 has " + std::to_string(dimension));
-        alive[p] = 0;
-      } else if (!all_finite(xs[p])) {
-        recorder.fail(begin + p, 0, xs[p], "non-finite initial state");
-        alive[p] = 0;
+    detail::BlockRunner<Stepper, Problem, P, X, Domain> block(stepper, problem, inside, recorder, begin, end, m);
+    for (std::size_t p = 0; p < block.count; ++p) {
+      X x = detail::make_initial_state(x0, options.seed, begin + p);
+      if (state_size(x) != dimension) {
+        block.start_failed(p, x, "initial state has " + std::to_string(state_size(x)) + " components, particle 0 has " +
+                                     std::to_string(dimension));
+      } else if (!all_finite(x)) {
+        block.start_failed(p, x, "non-finite initial state");
       } else {
-        recorder.record(begin + p, 0, xs[p]);
+        block.start(p, std::move(x));
       }
     }
-    std::vector<double> z(m * count);
-    Inc dW = make_increment<P, X>(m);
-    X before = xs[0];
-    for (std::size_t k = 0; k < grid.steps(); ++k) {
-      const double t = grid.time(k);
-      const double h = grid.step_size(k);
-      const double sqrt_h = std::sqrt(h);
-      standard_normals_block(options.seed, begin, count, k, m, z.data());
-      for (std::size_t p = 0; p < count; ++p) {
-        if (!alive[p]) continue;
-        if constexpr (std::is_arithmetic_v<Inc>) dW = sqrt_h * z[p];
-        else
-          for (std::size_t c = 0; c < m; ++c) dW[static_cast<Eigen::Index>(c)] = sqrt_h * z[c * count + p];
-        before = xs[p];
-        try {
-          if constexpr (detail::is_per_particle_v<Problem>) stepper.do_step(problems[p], xs[p], t, h, dW);
-          else stepper.do_step(problem, xs[p], t, h, dW);
-        } catch (const std::exception& e) {
-          recorder.fail(begin + p, k, before, e.what());
-          alive[p] = 0;
-          continue;
-        }
-        if (!detail::still_valid(recorder, inside, begin + p, k, xs[p], before)) {
-          alive[p] = 0;
-          continue;
-        }
-        recorder.record(begin + p, k + 1, xs[p]);
-      }
+    block.record(0);
+    const std::size_t steps = grid.steps();
+    for (std::size_t k = 0; k < steps; ++k) {
+      if (k % 2 == 0) block.draw_pair(options.seed, k / 2, k + 1 < steps);
+      block.step(k, grid.time(k), grid.step_size(k));
+      block.record(k + 1);
     }
   });
   return recorder.finish();

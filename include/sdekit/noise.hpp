@@ -1,8 +1,11 @@
 #pragma once
 // Counter-based noise. Every Gaussian is a pure function of (seed, particle, step, component):
-// Philox4x32-10 keyed by (particle, seed), counter (component pair, step, seed high bits, step high bits),
-// Box–Muller on the two 64-bit words of the output. Nothing here has hidden state that depends on the
-// order of calls, which is what makes ensembles bitwise reproducible for any thread count.
+// Philox4x32-10 keyed by (particle, seed), counter (component, step / 2, seed high bits, (step / 2) high bits),
+// Box–Muller on the two 64-bit words of the output: r·cos θ is step 2j, r·sin θ step 2j+1 (so a scalar SDE
+// pays one Philox call and one log per two steps). log, sin and cos are the library's own branch-free kernels,
+// vectorised with AVX2 where the CPU has it and bitwise equal to the portable scalar code everywhere. Nothing
+// here has hidden state that depends on the order of calls, which is what makes ensembles bitwise reproducible
+// for any thread count.
 #include <sdekit/errors.hpp>
 #include <sdekit/state.hpp>
 
@@ -25,11 +28,16 @@ double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t
 /// Z(seed, particle, step, c) for c = 0 … count−1, written to out[c].
 void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out);
 
-/// The block kernel ensembles use: Z(seed, first_particle + p, step, c) for p < particles, c < components,
+/// The block kernel for one step: Z(seed, first_particle + p, step, c) for p < particles, c < components,
 /// written component-major to out[c * particles + p]. Vectorised across particles; bitwise equal to
 /// standard_normal for every entry.
 void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
                             std::uint64_t step, std::size_t components, double* out);
+
+/// Two steps at once, what ensembles use: Z(seed, first_particle + p, 2·step_pair, c) to even[c * particles + p]
+/// and Z(seed, first_particle + p, 2·step_pair + 1, c) to odd[c * particles + p]; either pointer may be null.
+void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                 std::uint64_t step_pair, std::size_t components, double* even, double* odd);
 
 /// A per-particle stream of random numbers for everything that is not a Wiener increment (initial states,
 /// event times of jump processes). Draw j of stream s is a pure function of (seed, particle, s, j).
@@ -61,6 +69,20 @@ class RandomStream {
 };
 
 namespace detail {
+/// The natural log Box–Muller uses (fdlibm's algorithm, branch-free), for positive normal doubles.
+double box_muller_log(double x);
+/// sin and cos of the angle 2π·turns53·2^-53 (turns53 < 2^53), as Box–Muller uses them.
+void box_muller_sincos(std::uint64_t turns53, double& sin_out, double& cos_out);
+/// box_muller_log of n values through the vector kernel when the CPU has AVX2 (bitwise equal to the scalar one).
+void box_muller_log_block(const double* x, std::size_t n, double* out);
+/// box_muller_sincos of n angles through the vector kernel when the CPU has AVX2.
+void box_muller_sincos_block(const std::uint64_t* turns53, std::size_t n, double* sin_out, double* cos_out);
+/// True when the block kernels run the AVX2 path on this CPU.
+bool noise_uses_avx2();
+/// standard_normals_block through the portable scalar path only, for comparing the two paths.
+void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                     std::uint64_t step, std::size_t components, double* out);
+
 /// Writes sqrt(dt)·Z(seed, particle, step, c) into the increment dW (double or Eigen vector, already sized).
 template <class Inc>
 void fill_increment(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, double dt, Inc& dW) {
