@@ -21,15 +21,17 @@ std::string to_text(const T& value) {
     return std::to_string(value);
   } else {
     if constexpr (requires { value.transpose(); value.rows(); value(0, 0); }) {  // Eigen: "(1, nan)", "[(1, 2), (3, 4)]"
-      auto row_text = [&](auto r) {
+      using Index = decltype(value.rows());
+      auto list = [&](Index n, auto entry) {
         std::string text = "(";
-        for (decltype(value.cols()) c = 0; c < value.cols(); ++c) text += (c ? ", " : "") + to_text(double(value(r, c)));
+        for (Index i = 0; i < n; ++i) text += (i ? ", " : "") + entry(i);
         return text + ")";
       };
-      if (value.cols() == 1) return to_text(value.transpose().eval());
-      if (value.rows() == 1) return row_text(0);
+      if (value.cols() == 1) return list(value.rows(), [&](Index i) { return to_text(double(value(i, 0))); });
+      auto row = [&](Index r) { return list(value.cols(), [&](Index c) { return to_text(double(value(r, c))); }); };
+      if (value.rows() == 1) return row(0);
       std::string text = "[";
-      for (decltype(value.rows()) r = 0; r < value.rows(); ++r) text += (r ? ", " : "") + row_text(r);
+      for (Index r = 0; r < value.rows(); ++r) text += (r ? ", " : "") + row(r);
       return text + "]";
     } else {
       std::ostringstream out;

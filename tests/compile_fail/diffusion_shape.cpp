@@ -1,5 +1,5 @@
 // expect: must have as many rows as the state has components
-#include <sdekit/sdekit.hpp>
+#include <sdekit/solvers/euler_maruyama.hpp>
 int main() {
   using Vec3 = Eigen::Vector3d;
   auto problem = sdekit::make_sde([](const Vec3& x, double) -> Vec3 { return -x; },

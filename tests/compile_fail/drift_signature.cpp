@@ -1,5 +1,5 @@
 // expect: the drift must be callable as a\(x, t\)
-#include <sdekit/sdekit.hpp>
+#include <sdekit/solvers/euler_maruyama.hpp>
 int main() {
   auto problem = sdekit::make_sde([](double x) { return -x; }, [](double, double) { return 1.0; });
   double x = 1.0;

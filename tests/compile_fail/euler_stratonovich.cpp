@@ -1,5 +1,5 @@
 // expect: sdekit::EulerMaruyama integrates It.* SDEs
-#include <sdekit/sdekit.hpp>
+#include <sdekit/solvers/euler_maruyama.hpp>
 int main() {
   auto problem = sdekit::make_sde([](double x, double) { return -x; }, [](double x, double) { return x; },
                                   sdekit::stratonovich);

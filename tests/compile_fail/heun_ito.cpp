@@ -1,5 +1,5 @@
 // expect: sdekit::StochasticHeun converges to the Stratonovich solution
-#include <sdekit/sdekit.hpp>
+#include <sdekit/solvers/stochastic_heun.hpp>
 int main() {
   auto problem = sdekit::make_sde([](double x, double) { return -x; }, [](double x, double) { return x; });
   double x = 1.0;

@@ -1,5 +1,5 @@
 // expect: sdekit::Milstein needs commutative noise
-#include <sdekit/sdekit.hpp>
+#include <sdekit/solvers/milstein.hpp>
 int main() {
   using Vec2 = Eigen::Vector2d;
   auto problem = sdekit::make_sde([](const Vec2& x, double) -> Vec2 { return -x; },

@@ -1,5 +1,5 @@
 // expect: for a scalar state the diffusion b\(x, t\) must return a scalar
-#include <sdekit/sdekit.hpp>
+#include <sdekit/solvers/euler_maruyama.hpp>
 int main() {
   auto problem = sdekit::make_sde([](double x, double) { return -x; },
                                   [](double, double) { return Eigen::Vector2d::Ones().eval(); });
