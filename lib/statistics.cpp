@@ -36,17 +36,23 @@ Moments::Moments(std::size_t dimension)
       mean_(Eigen::VectorXd::Constant(static_cast<Eigen::Index>(dimension), nan)),
       min_(Eigen::VectorXd::Constant(static_cast<Eigen::Index>(dimension), std::numeric_limits<double>::infinity())),
       max_(Eigen::VectorXd::Constant(static_cast<Eigen::Index>(dimension), -std::numeric_limits<double>::infinity())),
-      comoment_(Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(dimension), static_cast<Eigen::Index>(dimension))) {}
+      comoment_(Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(dimension), static_cast<Eigen::Index>(dimension))),
+      delta_(static_cast<Eigen::Index>(dimension)) {}
 
 void Moments::add(const double* sample) {
-  const Eigen::Map<const Eigen::VectorXd> x(sample, static_cast<Eigen::Index>(dimension_));
+  // Component loops instead of Eigen temporaries: this runs once per particle and save time, so no allocation.
+  const auto d = static_cast<Eigen::Index>(dimension_);
   if (count_ == 0) mean_.setZero();
   ++count_;
-  const Eigen::VectorXd delta = x - mean_;
-  mean_ += delta / static_cast<double>(count_);
-  comoment_.noalias() += delta * (x - mean_).transpose();
-  min_ = min_.cwiseMin(x);
-  max_ = max_.cwiseMax(x);
+  const double n = static_cast<double>(count_);
+  for (Eigen::Index i = 0; i < d; ++i) {
+    delta_[i] = sample[i] - mean_[i];
+    mean_[i] += delta_[i] / n;
+    min_[i] = std::min(min_[i], sample[i]);
+    max_[i] = std::max(max_[i], sample[i]);
+  }
+  for (Eigen::Index j = 0; j < d; ++j)
+    for (Eigen::Index i = 0; i < d; ++i) comoment_(i, j) += delta_[i] * (sample[j] - mean_[j]);
 }
 
 void Moments::merge(const Moments& other) {

@@ -35,6 +35,7 @@ class Moments {
   std::size_t count_ = 0;
   Eigen::VectorXd mean_, min_, max_;
   Eigen::MatrixXd comoment_;  // Σ (x − mean)(x − mean)ᵀ
+  Eigen::VectorXd delta_;     // scratch for add()
 };
 
 /// Moments of the columns of `samples` (one sample per column) that contain no NaN, accumulated in fixed chunks
