@@ -4,27 +4,18 @@
 #include <sdekit/diffusion_scores.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+using sdekit_test::check_throws_naming;
 using namespace sdekit;
 using M1 = Eigen::Matrix<double, 1, 1>;
 
 namespace {
-
-template <class F>
-void throws_naming(F f, const std::string& name) {
-  try {
-    f();
-    FAIL("no exception");
-  } catch (const std::invalid_argument& e) {
-    INFO(e.what());
-    CHECK(std::string(e.what()).find(name) != std::string::npos);
-  }
-}
 
 // 1-D Gaussian data N(m, v) through a DDPM schedule: q(x_t) = N(√ᾱ_t m, ᾱ_t v + 1 − ᾱ_t).
 constexpr double data_m = 1.5, data_v = 0.05;
@@ -210,25 +201,25 @@ TEST_CASE("EDM: Karras sigmas follow eq. 5 and Heun converges at second order to
 }
 
 TEST_CASE("DDPM, DDIM and EDM bad input") {
-  throws_naming([] { DdpmSchedule({0.1, 1.0}); }, "betas[1]");
-  throws_naming([] { DdpmSchedule({-0.1}); }, "betas[0]");
-  throws_naming([] { DdpmSchedule(std::vector<double>{}); }, "betas.size()");
-  throws_naming([] { linear_beta_schedule(0); }, "steps");
-  throws_naming([] { linear_beta_schedule(10, 0.1, 0.01); }, "beta_end");
-  throws_naming([] { cosine_beta_schedule(10, -1.0); }, "s");
-  throws_naming([] { cosine_beta_schedule(10, 0.008, 1.0); }, "max_beta");
-  throws_naming([] { karras_sigmas(10, 80.0, 0.002); }, "sigma_min");
-  throws_naming([] { karras_sigmas(1); }, "steps");
-  throws_naming([] { karras_sigmas(10, 0.002, 80.0, 0.0); }, "rho");
+  check_throws_naming([] { DdpmSchedule({0.1, 1.0}); }, "betas[1]");
+  check_throws_naming([] { DdpmSchedule({-0.1}); }, "betas[0]");
+  check_throws_naming([] { DdpmSchedule(std::vector<double>{}); }, "betas.size()");
+  check_throws_naming([] { linear_beta_schedule(0); }, "steps");
+  check_throws_naming([] { linear_beta_schedule(10, 0.1, 0.01); }, "beta_end");
+  check_throws_naming([] { cosine_beta_schedule(10, -1.0); }, "s");
+  check_throws_naming([] { cosine_beta_schedule(10, 0.008, 1.0); }, "max_beta");
+  check_throws_naming([] { karras_sigmas(10, 80.0, 0.002); }, "sigma_min");
+  check_throws_naming([] { karras_sigmas(1); }, "steps");
+  check_throws_naming([] { karras_sigmas(10, 0.002, 80.0, 0.0); }, "rho");
   const DdpmSchedule q = linear_beta_schedule(100);
   auto eps = [](double x, double) { return x; };
   ReverseSampleOptions o;
   o.particles = 4;
   o.steps = 101;
-  throws_naming([&] { sample_ddpm(q, eps, 0.0, o); }, "steps");
+  check_throws_naming([&] { sample_ddpm(q, eps, 0.0, o); }, "steps");
   o.steps = 10;
-  throws_naming([&] { sample_ddim(q, eps, 0.0, o, 1.5); }, "eta");
-  throws_naming([&] { sample_edm_heun(eps, 0.0, std::vector<double>{1.0, 2.0, 0.0}, o); }, "sigmas[1]");
+  check_throws_naming([&] { sample_ddim(q, eps, 0.0, o, 1.5); }, "eta");
+  check_throws_naming([&] { sample_edm_heun(eps, 0.0, std::vector<double>{1.0, 2.0, 0.0}, o); }, "sigmas[1]");
   auto nan_eps = [](double, double) { return NAN; };
   const auto r = sample_ddpm(q, nan_eps, 0.0, o);
   CHECK(r.ensemble.failures.size() == 4);

@@ -6,25 +6,16 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
+using sdekit_test::check_throws_naming;
 using namespace sdekit;
 
 namespace {
-
-template <class F>
-void throws_naming(F f, const std::string& name) {
-  try {
-    f();
-    FAIL("no exception");
-  } catch (const std::invalid_argument& e) {
-    INFO(e.what());
-    CHECK(std::string(e.what()).find(name) != std::string::npos);
-  }
-}
 
 /// The transition moments must solve the moment ODEs of dx = f(t) x dt + g(t) dW.
 template <class P>
@@ -106,12 +97,12 @@ TEST_CASE("a simulated forward VP ensemble matches the marginal p_t(x | x0)") {
 }
 
 TEST_CASE("forward SDE bad input names the argument") {
-  throws_naming([] { VeSde(50.0, 0.01); }, "sigma_min");
-  throws_naming([] { VeSde(1.0, 1.0); }, "sigma_min");
-  throws_naming([] { VeSde(-1.0, 1.0); }, "sigma_min");
-  throws_naming([] { VeSde(0.01, 50.0, 0.0); }, "T");
-  throws_naming([] { VpSde<>(LinearBeta{20.0, 0.1, 1.0}); }, "beta_min");
-  throws_naming([] { VpSde<>(LinearBeta{-1.0, 20.0, 1.0}); }, "beta_min");
-  throws_naming([] { SubVpSde<>(LinearBeta{0.1, 20.0, -1.0}); }, "T");
-  throws_naming([] { make_vp_sde([](double) { return 1.0; }, 0.0); }, "T");
+  check_throws_naming([] { VeSde(50.0, 0.01); }, "sigma_min");
+  check_throws_naming([] { VeSde(1.0, 1.0); }, "sigma_min");
+  check_throws_naming([] { VeSde(-1.0, 1.0); }, "sigma_min");
+  check_throws_naming([] { VeSde(0.01, 50.0, 0.0); }, "T");
+  check_throws_naming([] { VpSde<>(LinearBeta{20.0, 0.1, 1.0}); }, "beta_min");
+  check_throws_naming([] { VpSde<>(LinearBeta{-1.0, 20.0, 1.0}); }, "beta_min");
+  check_throws_naming([] { SubVpSde<>(LinearBeta{0.1, 20.0, -1.0}); }, "T");
+  check_throws_naming([] { make_vp_sde([](double) { return 1.0; }, 0.0); }, "T");
 }

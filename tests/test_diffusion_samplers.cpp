@@ -7,6 +7,7 @@
 #include <sdekit/statistics.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+using sdekit_test::check_throws_naming;
 using namespace sdekit;
 using V2 = Eigen::Vector2d;
 using M2 = Eigen::Matrix2d;
@@ -285,38 +287,29 @@ TEST_CASE("bad input: NaN scores are reported per particle, bad grids and epsilo
   CHECK(r2.ensemble.failures.size() == 10);
 
   auto score = [](const V2& x, double) { return V2(-x); };
-  auto throws_naming = [](auto f, const std::string& name) {
-    try {
-      f();
-      FAIL("no exception");
-    } catch (const std::invalid_argument& e) {
-      INFO(e.what());
-      CHECK(std::string(e.what()).find(name) != std::string::npos);
-    }
-  };
   for (double eps : {0.0, -1.0, 1.0, 2.0}) {
     ReverseSampleOptions b = o;
     b.epsilon = eps;
-    throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), b); }, "epsilon");
-    throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), b); }, "epsilon");
-    throws_naming([&] { sample_probability_flow(vp, score, V2(0, 0), b); }, "epsilon");
+    check_throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), b); }, "epsilon");
+    check_throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), b); }, "epsilon");
+    check_throws_naming([&] { sample_probability_flow(vp, score, V2(0, 0), b); }, "epsilon");
   }
   ReverseSampleOptions g = o;
   g.time_grid = {0.01, 0.5, 0.5, 1.0};
-  throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), g); }, "time_grid[2]");
+  check_throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), g); }, "time_grid[2]");
   g.time_grid = {0.01, 0.6, 0.5, 1.0};
-  throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), g); }, "time_grid[2]");
+  check_throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), g); }, "time_grid[2]");
   g.time_grid = {0.0, 0.5, 1.0};
-  throws_naming([&] { sample_probability_flow(vp, score, V2(0, 0), g); }, "time_grid[0]");
+  check_throws_naming([&] { sample_probability_flow(vp, score, V2(0, 0), g); }, "time_grid[0]");
   g.time_grid = {0.1, 0.5, 1.5};
-  throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), g); }, "time_grid[2]");
+  check_throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), g); }, "time_grid[2]");
   ReverseSampleOptions sv = o;
   sv.save_times = {0.55};
-  throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), sv); }, "save_times[0]");
-  throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), o, {.snr = -1}); }, "snr");
-  throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), o, {.predictor = Predictor::none, .corrector = Corrector::none}); },
+  check_throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), sv); }, "save_times[0]");
+  check_throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), o, {.snr = -1}); }, "snr");
+  check_throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), o, {.predictor = Predictor::none, .corrector = Corrector::none}); },
                 "predictor");
-  throws_naming([&] { sample_probability_flow(vp, score, V2(0, 0), o, {.rtol = 0}); }, "rtol");
+  check_throws_naming([&] { sample_probability_flow(vp, score, V2(0, 0), o, {.rtol = 0}); }, "rtol");
   // A user grid works and its saves come back in sampling order.
   g.time_grid = {0.01, 0.2, 0.7, 1.0};
   g.save_times = {0.2, 0.7};

@@ -4,26 +4,18 @@
 #include <sdekit/diffusion_scores.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
+using sdekit_test::check_throws_naming;
 using namespace sdekit;
 using V2 = Eigen::Vector2d;
 using M2 = Eigen::Matrix2d;
 
 namespace {
-template <class F>
-void throws_naming(F f, const std::string& name) {
-  try {
-    f();
-    FAIL("no exception");
-  } catch (const std::invalid_argument& e) {
-    INFO(e.what());
-    CHECK(std::string(e.what()).find(name) != std::string::npos);
-  }
-}
 M2 cov(double a, double b, double c) {
   M2 m;
   m << a, b, b, c;
@@ -115,17 +107,17 @@ TEST_CASE("noise predictor <-> score conversion") {
 
 TEST_CASE("score bad input names the argument") {
   const VpSde<> vp;
-  throws_naming([&] { GaussianScore<VpSde<>, 2>(vp, V2(0, 0), cov(1, 0.5, -1)); }, "eigenvalue of covariance");
-  throws_naming([&] { GaussianScore<VpSde<>, 2>(vp, V2(0, NAN), M2::Identity()); }, "mean");
+  check_throws_naming([&] { GaussianScore<VpSde<>, 2>(vp, V2(0, 0), cov(1, 0.5, -1)); }, "eigenvalue of covariance");
+  check_throws_naming([&] { GaussianScore<VpSde<>, 2>(vp, V2(0, NAN), M2::Identity()); }, "mean");
   M2 asym;
   asym << 1, 0.5, 0, 1;
-  throws_naming([&] { GaussianScore<VpSde<>, 2>(vp, V2(0, 0), asym); }, "covariance");
-  throws_naming([&] { GaussianScore<VpSde<>>(vp, Eigen::VectorXd::Zero(3), Eigen::MatrixXd::Identity(2, 2)); },
+  check_throws_naming([&] { GaussianScore<VpSde<>, 2>(vp, V2(0, 0), asym); }, "covariance");
+  check_throws_naming([&] { GaussianScore<VpSde<>>(vp, Eigen::VectorXd::Zero(3), Eigen::MatrixXd::Identity(2, 2)); },
                 "covariance");
-  throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0, -1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity(), M2::Identity()}); },
+  check_throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0, -1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity(), M2::Identity()}); },
                 "weights[1]");
-  throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity()}); },
+  check_throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity()}); },
                 "means.size()");
-  throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0)}, {cov(1, 2, 1)}); }, "covariances[0]");
-  throws_naming([&] { DatasetScore<VpSde<>, 2>(vp, Eigen::Matrix<double, 2, Eigen::Dynamic>(2, 0)); }, "points.cols()");
+  check_throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0)}, {cov(1, 2, 1)}); }, "covariances[0]");
+  check_throws_naming([&] { DatasetScore<VpSde<>, 2>(vp, Eigen::Matrix<double, 2, Eigen::Dynamic>(2, 0)); }, "points.cols()");
 }

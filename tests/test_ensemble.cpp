@@ -7,6 +7,7 @@
 #include <sdekit/solvers/milstein.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <Eigen/Dense>
 #include <unsupported/Eigen/MatrixFunctions>
@@ -19,6 +20,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+using sdekit_test::check_throws_naming;
 
 namespace {
 
@@ -64,16 +67,6 @@ void check_identical(const sdekit::EnsembleResult<X>& a, const sdekit::EnsembleR
     REQUIRE(a.paths[p].states.size() == b.paths[p].states.size());
     for (std::size_t k = 0; k < a.paths[p].states.size(); ++k)
       CHECK(same_bits_state(a.paths[p].states[k], b.paths[p].states[k]));
-  }
-}
-
-template <class F>
-void check_throws_naming(F&& f, const std::string& argument) {
-  try {
-    f();
-    FAIL("expected std::invalid_argument naming " << argument);
-  } catch (const std::invalid_argument& e) {
-    CHECK_MESSAGE(std::string(e.what()).find(argument) != std::string::npos, e.what());
   }
 }
 

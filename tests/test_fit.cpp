@@ -5,12 +5,14 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <numbers>
 #include <string>
 #include <vector>
 
+using sdekit_test::check_throws_naming;
 using namespace sdekit;
 
 namespace {
@@ -60,17 +62,6 @@ double z_score(const FitResult& fit, const std::string& name, double truth) {
 
 double normal_log_density(double x, double mean, double variance) {
   return -0.5 * std::log(2 * std::numbers::pi * variance) - 0.5 * (x - mean) * (x - mean) / variance;
-}
-
-template <class F>
-void check_invalid(F&& f, const std::string& argument) {
-  try {
-    f();
-    FAIL("no exception");
-  } catch (const std::invalid_argument& e) {
-    CAPTURE(e.what());
-    CHECK(std::string(e.what()).find(argument) != std::string::npos);
-  }
 }
 
 }  // namespace
@@ -268,22 +259,22 @@ TEST_CASE("Euler pseudo-likelihood with irregular steps: OU data, close to the e
 TEST_CASE("fitting errors name the argument") {
   const std::vector<double> t{0, 1, 2, 3};
   const std::vector<double> x{1, 2, 1.5, 1.7};
-  check_invalid([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1, 2}, x); }, "times.size()");
-  check_invalid([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1}, std::vector<double>{1, 2}); }, "values.size()");
-  check_invalid([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1, 1, 2}, x); }, "times[2]");
-  check_invalid([&] { fit_ornstein_uhlenbeck(t, std::vector<double>{1, NAN, 2, 3}); }, "values[1]");
-  check_invalid([&] { fit_ornstein_uhlenbeck(t, std::vector<double>{1, 2, 3, 4}); }, "lag-one regression slope");
-  check_invalid([&] { fit_geometric_brownian_motion(t, std::vector<double>{1, -2, 3, 4}); }, "values[1]");
+  check_throws_naming([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1, 2}, x); }, "times.size()");
+  check_throws_naming([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1}, std::vector<double>{1, 2}); }, "values.size()");
+  check_throws_naming([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1, 1, 2}, x); }, "times[2]");
+  check_throws_naming([&] { fit_ornstein_uhlenbeck(t, std::vector<double>{1, NAN, 2, 3}); }, "values[1]");
+  check_throws_naming([&] { fit_ornstein_uhlenbeck(t, std::vector<double>{1, 2, 3, 4}); }, "lag-one regression slope");
+  check_throws_naming([&] { fit_geometric_brownian_motion(t, std::vector<double>{1, -2, 3, 4}); }, "values[1]");
   const auto drift = [](double y, double, const Eigen::VectorXd& p) { return -p[0] * y; };
   const auto diffusion = [](double, double, const Eigen::VectorXd& p) { return p[1]; };
-  check_invalid([&] { fit_euler(t, x, drift, diffusion, ParameterSpec{{"a"}, Eigen::Vector2d(1, 1), {}, {}}); },
+  check_throws_naming([&] { fit_euler(t, x, drift, diffusion, ParameterSpec{{"a"}, Eigen::Vector2d(1, 1), {}, {}}); },
                 "spec.names.size()");
-  check_invalid([&] {
+  check_throws_naming([&] {
     fit_euler(t, x, drift, diffusion,
               ParameterSpec{{"a", "s"}, Eigen::Vector2d(1, -1), Eigen::Vector2d(0, 0), Eigen::Vector2d(5, 5)});
   }, "spec.initial[1]");
-  check_invalid([&] { fit_euler(t, x, drift, diffusion, ParameterSpec{{"a", "s"}, Eigen::Vector2d(1, 0), {}, {}}); },
+  check_throws_naming([&] { fit_euler(t, x, drift, diffusion, ParameterSpec{{"a", "s"}, Eigen::Vector2d(1, 0), {}, {}}); },
                 "log-likelihood at spec.initial");
   const FitResult fit = fit_geometric_brownian_motion(t, x);
-  check_invalid([&] { (void)fit.parameter("kappa"); }, "name = kappa");
+  check_throws_naming([&] { (void)fit.parameter("kappa"); }, "name = kappa");
 }

@@ -3,26 +3,17 @@
 #include <sdekit/forecast.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <numbers>
 #include <string>
 #include <vector>
 
+using sdekit_test::check_throws_naming;
 using namespace sdekit;
 
 namespace {
-
-template <class F>
-void check_invalid(F&& f, const std::string& argument) {
-  try {
-    f();
-    FAIL("no exception");
-  } catch (const std::invalid_argument& e) {
-    CAPTURE(e.what());
-    CHECK(std::string(e.what()).find(argument) != std::string::npos);
-  }
-}
 
 FitResult ou_fit(double kappa, double mu, double sigma) {
   FitResult f;
@@ -66,8 +57,8 @@ TEST_CASE("CRPS: the normal closed form and the ensemble estimator") {
   std::vector<double> q(20000);
   for (std::size_t i = 0; i < q.size(); ++i) q[i] = m + s * normal_quantile((i + 0.5) / q.size());
   CHECK(crps_ensemble(q, y) == doctest::Approx(crps_normal(m, s, y)).epsilon(1e-3));
-  check_invalid([] { crps_ensemble(std::vector<double>{NAN}, 0.0); }, "samples");
-  check_invalid([] { crps_normal(0, -1, 0); }, "sd");
+  check_throws_naming([] { crps_ensemble(std::vector<double>{NAN}, 0.0); }, "samples");
+  check_throws_naming([] { crps_normal(0, -1, 0); }, "sd");
 }
 
 TEST_CASE("closed-form forecasts: OU normal law, GBM log-normal law") {
@@ -82,7 +73,7 @@ TEST_CASE("closed-form forecasts: OU normal law, GBM log-normal law") {
   CHECK(gbm.points[0].mean == doctest::Approx(50 * std::exp(0.1)));
   CHECK(gbm.points[0].median == doctest::Approx(50 * std::exp(0.1 - 0.045)));
   CHECK(gbm.points[1].lower[0] == doctest::Approx(50 * std::exp((0.1 - 0.045) * 3 - 1.2815515655446004 * 0.3 * std::sqrt(3.0))));
-  check_invalid([] { forecast_closed_form(gbm_fit(0.1, 0.3), 0.0, -1.0, std::vector<double>{1.0}); }, "x0");
+  check_throws_naming([] { forecast_closed_form(gbm_fit(0.1, 0.3), 0.0, -1.0, std::vector<double>{1.0}); }, "x0");
 }
 
 TEST_CASE("ensemble forecasts agree with the closed forms (OU and GBM)") {
@@ -171,7 +162,7 @@ TEST_CASE("parameter uncertainty adds the variance of the drift estimate (law of
   CHECK(one.samples == two.samples);
   // Without a usable covariance, asking for parameter uncertainty is an error naming it.
   fit.covariance = Eigen::Matrix2d{{-1.0, 0.0}, {0.0, 1.0}};
-  check_invalid([&] { forecast_ensemble(drift, diffusion, fit, 0.0, 0.0, horizons, o); }, "fit.covariance");
+  check_throws_naming([&] { forecast_ensemble(drift, diffusion, fit, 0.0, 0.0, horizons, o); }, "fit.covariance");
 }
 
 TEST_CASE("OU forecast with an uncertain level: the stationary variance grows by Var(mu)") {
@@ -274,26 +265,26 @@ TEST_CASE("forecast errors name the argument") {
   const FitResult fit = ou_fit(0.5, 10, 2);
   ForecastOptions o;
   o.particles = 10;
-  check_invalid([&] { forecast(fit, 0.0, 1.0, std::vector<double>{}, o); }, "horizons.size()");
-  check_invalid([&] { forecast(fit, 0.0, 1.0, std::vector<double>{2.0, 1.0}, o); }, "horizons[1]");
-  check_invalid([&] { forecast(fit, 0.0, 1.0, std::vector<double>{-1.0}, o); }, "horizons[0]");
-  check_invalid([&] { forecast(fit, 0.0, NAN, std::vector<double>{1.0}, o); }, "x0");
+  check_throws_naming([&] { forecast(fit, 0.0, 1.0, std::vector<double>{}, o); }, "horizons.size()");
+  check_throws_naming([&] { forecast(fit, 0.0, 1.0, std::vector<double>{2.0, 1.0}, o); }, "horizons[1]");
+  check_throws_naming([&] { forecast(fit, 0.0, 1.0, std::vector<double>{-1.0}, o); }, "horizons[0]");
+  check_throws_naming([&] { forecast(fit, 0.0, NAN, std::vector<double>{1.0}, o); }, "x0");
   ForecastOptions bad = o;
   bad.levels = {0.8, 1.0};
-  check_invalid([&] { forecast(fit, 0.0, 1.0, std::vector<double>{1.0}, bad); }, "levels[1]");
+  check_throws_naming([&] { forecast(fit, 0.0, 1.0, std::vector<double>{1.0}, bad); }, "levels[1]");
   bad = o;
   bad.particles = 1;
-  check_invalid([&] { forecast(fit, 0.0, 1.0, std::vector<double>{1.0}, bad); }, "options.particles");
+  check_throws_naming([&] { forecast(fit, 0.0, 1.0, std::vector<double>{1.0}, bad); }, "options.particles");
   FitResult custom = fit;
   custom.kind = ModelKind::custom;
-  check_invalid([&] { forecast(custom, 0.0, 1.0, std::vector<double>{1.0}, o); }, "fit.model");
-  check_invalid([&] { forecast_closed_form(custom, 0.0, 1.0, std::vector<double>{1.0}); }, "fit.model");
+  check_throws_naming([&] { forecast(custom, 0.0, 1.0, std::vector<double>{1.0}, o); }, "fit.model");
+  check_throws_naming([&] { forecast_closed_form(custom, 0.0, 1.0, std::vector<double>{1.0}); }, "fit.model");
   const std::vector<double> t{0, 1, 2, 3}, x{1, 2, 1, 2};
   BacktestOptions b;
   b.first_origin = 4;
-  check_invalid([&] { backtest_model(ModelKind::ornstein_uhlenbeck, t, x, b); }, "options.first_origin");
+  check_throws_naming([&] { backtest_model(ModelKind::ornstein_uhlenbeck, t, x, b); }, "options.first_origin");
   b.first_origin = 3;
   b.horizon = 0;
-  check_invalid([&] { backtest_model(ModelKind::ornstein_uhlenbeck, t, x, b); }, "options.horizon");
-  check_invalid([&] { backtest_model(ModelKind::custom, t, x, BacktestOptions{}); }, "kind");
+  check_throws_naming([&] { backtest_model(ModelKind::ornstein_uhlenbeck, t, x, b); }, "options.horizon");
+  check_throws_naming([&] { backtest_model(ModelKind::custom, t, x, BacktestOptions{}); }, "kind");
 }

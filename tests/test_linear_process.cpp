@@ -4,10 +4,13 @@
 #include <sdekit/nonlinear_process.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
+
+using sdekit_test::message_of;
 
 namespace {
 
@@ -30,16 +33,6 @@ void check_gaussian_moments(const sdekit::SaveStatistics& s, double m, double v,
   const auto c = static_cast<Eigen::Index>(component);
   CHECK(std::abs(s.mean[c] - m) <= 5 * std::sqrt(v / n));
   CHECK(std::abs(s.variance[c] - v) <= 5 * v * std::sqrt(2 / (n - 1)));
-}
-
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no std::invalid_argument thrown)";
 }
 
 }  // namespace

@@ -4,25 +4,18 @@
 #include <sdekit/markov_chain.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 
+using sdekit_test::message_of;
+using sdekit_test::contains;
+
 namespace {
 
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no std::invalid_argument thrown)";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Each frequency within 5 binomial standard errors sqrt(p(1−p)/n) of the exact probability.
 void check_frequencies(const Eigen::VectorXd& freq, const Eigen::VectorXd& exact, std::size_t n) {

@@ -5,6 +5,7 @@
 #include <sdekit/statistics.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -14,6 +15,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+using sdekit_test::check_throws_naming;
 
 namespace {
 
@@ -25,16 +28,6 @@ std::uint64_t splitmix(std::uint64_t& s) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
-}
-
-template <class F>
-void check_throws_naming(F&& f, const std::string& argument) {
-  try {
-    f();
-    FAIL("expected std::invalid_argument naming " << argument);
-  } catch (const std::invalid_argument& e) {
-    CHECK_MESSAGE(std::string(e.what()).find(argument) != std::string::npos, e.what());
-  }
 }
 
 }  // namespace

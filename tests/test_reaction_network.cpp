@@ -5,6 +5,7 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -15,19 +16,11 @@
 #include <string>
 #include <vector>
 
+using sdekit_test::message_of;
+using sdekit_test::contains;
+
 namespace {
 
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no std::invalid_argument thrown)";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");

@@ -4,6 +4,7 @@
 #include <sdekit/statistics.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -12,17 +13,9 @@
 #include <string>
 #include <vector>
 
-namespace {
+using sdekit_test::check_throws_naming;
 
-template <class F>
-void check_throws_naming(F&& f, const std::string& argument) {
-  try {
-    f();
-    FAIL("expected std::invalid_argument naming " << argument);
-  } catch (const std::invalid_argument& e) {
-    CHECK_MESSAGE(std::string(e.what()).find(argument) != std::string::npos, e.what());
-  }
-}
+namespace {
 
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 
