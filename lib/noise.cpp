@@ -436,22 +436,21 @@ RandomStream::RandomStream(std::uint64_t seed, std::uint64_t particle, std::uint
   detail::require(stream < (std::uint32_t{1} << 31), "sdekit::RandomStream", "stream", stream, "must be below 2^31");
 }
 
-std::uint64_t RandomStream::next_u64() {
-  if (used_ >= 4) {
+void RandomStream::refill() {
+  r123::Philox4x32_R<10> philox;
+  const r123::Philox4x32::key_type key = {{key_[0], key_[1]}};
+  for (int b = 0; b < blocks_per_refill; ++b) {
+    const std::uint64_t index = block_ + static_cast<std::uint64_t>(b);
     // The top bit of the last counter word separates these streams from the Wiener increments (step pairs < 2^62).
-    buffer_ = philox4x32_10({static_cast<std::uint32_t>(block_), static_cast<std::uint32_t>(block_ >> 32), seed_high_,
-                             0x80000000u | stream_},
-                            key_);
-    ++block_;
-    used_ = 0;
+    const r123::Philox4x32::ctr_type counter = {{static_cast<std::uint32_t>(index),
+                                                 static_cast<std::uint32_t>(index >> 32), seed_high_,
+                                                 0x80000000u | stream_}};
+    const r123::Philox4x32::ctr_type out = philox(counter, key);
+    for (int w = 0; w < 4; ++w) buffer_[static_cast<std::size_t>(4 * b + w)] = out[static_cast<std::size_t>(w)];
   }
-  const std::uint64_t value = (std::uint64_t{buffer_[used_ + 1]} << 32) | buffer_[used_];
-  used_ += 2;
-  return value;
+  block_ += blocks_per_refill;
+  used_ = 0;
 }
-
-// (m + ½)·2^-52 with m < 2^52 is exact, so the result lies strictly inside (0, 1).
-double RandomStream::uniform() { return (static_cast<double>(next_u64() >> 12) + 0.5) * (2.0 * two_to_minus_53); }
 
 double RandomStream::normal() {
   if (has_spare_normal_) {
