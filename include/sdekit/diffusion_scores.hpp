@@ -62,6 +62,35 @@ std::pair<Eigen::Matrix<double, N, N>, score_vector_t<N>> decompose_covariance(c
   return {eig.eigenvectors(), eig.eigenvalues().cwiseMax(0.0)};
 }
 
+/// Σ_k w_k v_k / Σ_k w_k with w_k = exp(log_w_k), in one pass: what was accumulated is rescaled whenever a larger
+/// log-weight arrives (streaming log-sum-exp), so no weight overflows, and the largest is never lost to underflow.
+template <class Vector>
+class StreamingSoftmaxAverage {
+ public:
+  /// An empty average of vectors with `size` components.
+  explicit StreamingSoftmaxAverage(Eigen::Index size) : acc_(Vector::Zero(size)) {}
+  /// Adds `value` with weight exp(log_weight).
+  template <class V>
+  void add(double log_weight, const V& value) {
+    if (log_weight > max_log_) {
+      const double r = std::exp(max_log_ - log_weight);
+      sum_ *= r;
+      acc_ *= r;
+      max_log_ = log_weight;
+    }
+    const double w = std::exp(log_weight - max_log_);
+    sum_ += w;
+    acc_ += w * value;
+  }
+  /// The weighted average.
+  Vector average() const { return acc_ / sum_; }
+
+ private:
+  double max_log_ = -std::numeric_limits<double>::infinity();
+  double sum_ = 0.0;
+  Vector acc_;
+};
+
 }  // namespace detail
 
 /// The exact score of Gaussian data N(μ, Σ) under `process`: p_t = N(a_t μ, C_t), C_t = a_t² Σ + σ_t² I,
@@ -184,24 +213,15 @@ class GaussianMixtureScore {
       }
       return detail::from_vector<X>(Vector(acc / sum));
     }
+    detail::StreamingSoftmaxAverage<Vector> average(v.size());
     for (std::size_t k = 0; k < K; ++k) {
       const auto c = (a * a * eigenvalues_[k].array() + s2).eval();
       Vector y = basis_[k].transpose() * (v - a * means_[k]);
       const double log_p = log_weights_[k] - 0.5 * (std::log(c.prod()) + (y.array().square() / c).sum());
       y.array() /= c;
-      const Vector component_score = -(basis_[k] * y);
-      // Streaming log-sum-exp: rescale what was accumulated whenever a larger log-density appears.
-      if (log_p > max_log) {
-        const double r = std::exp(max_log - log_p);
-        sum *= r;
-        acc *= r;
-        max_log = log_p;
-      }
-      const double w = std::exp(log_p - max_log);
-      sum += w;
-      acc += w * component_score;
+      average.add(log_p, -(basis_[k] * y));
     }
-    return detail::from_vector<X>(Vector(acc / sum));
+    return detail::from_vector<X>(average.average());
   }
   /// log p_t(x), including the −(d/2) log 2π term.
   template <class X>
@@ -270,21 +290,10 @@ class DatasetScore {
     const Vector v = detail::as_vector<N>(x);
     const double a = process_.mean_coefficient(t), s = process_.marginal_std(t);
     const double inv = -0.5 / (s * s);
-    double max_log = -std::numeric_limits<double>::infinity(), sum = 0.0;
-    Vector acc = Vector::Zero(v.size());
-    for (Eigen::Index i = 0; i < points_.cols(); ++i) {
-      const double log_p = inv * (v - a * points_.col(i)).squaredNorm();
-      if (log_p > max_log) {
-        const double r = std::exp(max_log - log_p);
-        sum *= r;
-        acc *= r;
-        max_log = log_p;
-      }
-      const double w = std::exp(log_p - max_log);
-      sum += w;
-      acc += w * points_.col(i);
-    }
-    return detail::from_vector<X>(Vector(acc / sum));
+    detail::StreamingSoftmaxAverage<Vector> average(v.size());
+    for (Eigen::Index i = 0; i < points_.cols(); ++i)
+      average.add(inv * (v - a * points_.col(i)).squaredNorm(), points_.col(i));
+    return detail::from_vector<X>(average.average());
   }
   /// s(x, t) = (a_t D(x,t) − x)/σ_t².
   template <class X>
