@@ -4,7 +4,7 @@
 // std::normal_distribution, a plain step, OpenMP over particles), compiled with the same flags.
 #include "bench_case.hpp"
 
-#include <sdekit/ensemble.hpp>
+#include <sdekit/ensemble/simulate.hpp>
 
 #include <omp.h>
 

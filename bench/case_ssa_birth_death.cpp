@@ -7,7 +7,7 @@
 // produces); baseline: a straightforward direct-method loop per run with std::mt19937_64, OpenMP over runs.
 #include "bench_case.hpp"
 
-#include <sdekit/reaction_network.hpp>
+#include <sdekit/discrete/reaction_network.hpp>
 
 #include <omp.h>
 

@@ -4,10 +4,10 @@
 // particles, std::mt19937_64 seeded per particle + std::normal_distribution, the same score. Work: particle-steps.
 #include "bench_case.hpp"
 
-#include <sdekit/diffusion_forward.hpp>
-#include <sdekit/diffusion_samplers.hpp>
-#include <sdekit/diffusion_scores.hpp>
-#include <sdekit/ensemble.hpp>
+#include <sdekit/diffusion/forward.hpp>
+#include <sdekit/diffusion/samplers.hpp>
+#include <sdekit/diffusion/scores.hpp>
+#include <sdekit/ensemble/simulate.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 
 #include <cmath>

@@ -3,11 +3,11 @@
 // the distance (sliced W2, energy distance) to exact samples of the mixture.
 //   usage: diffusion_quality [samples=1000] [seed=1]
 // Writes diffusion_quality.csv (the table), diffusion_quality_samples.csv and, with gnuplot, diffusion_quality.png.
-#include <sdekit/ddpm.hpp>
-#include <sdekit/diffusion_forward.hpp>
-#include <sdekit/diffusion_samplers.hpp>
-#include <sdekit/diffusion_scores.hpp>
-#include <sdekit/sample_distance.hpp>
+#include <sdekit/diffusion/ddpm.hpp>
+#include <sdekit/diffusion/forward.hpp>
+#include <sdekit/diffusion/samplers.hpp>
+#include <sdekit/diffusion/scores.hpp>
+#include <sdekit/ensemble/sample_distance.hpp>
 
 #include <chrono>
 #include <cmath>

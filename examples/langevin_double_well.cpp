@@ -10,8 +10,8 @@
 // Heun scheme (declared sdekit::additive) is the trapezoidal predictor–corrector of weak order 2: its stationary
 // law is O(dt²) from Boltzmann, where Euler–Maruyama's is O(dt) off. At dt = 0.02 EM's bias is ten times the
 // sampling noise of 10^6 particles; the program runs a smaller EM ensemble to show it. Run time: a few seconds.
-#include <sdekit/ensemble.hpp>
-#include <sdekit/progress_bar.hpp>
+#include <sdekit/ensemble/simulate.hpp>
+#include <sdekit/ensemble/progress_bar.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/stochastic_heun.hpp>
 

@@ -2,8 +2,8 @@
 // Euler–Maruyama: X_{n+1} = X_n + a(X_n,t_n) h + b(X_n,t_n) ΔW_n.
 // Strong order 0.5 (1.0 when the noise is additive), weak order 1.0. Itô problems only: on a Stratonovich
 // problem it would silently converge to the Itô solution.
-#include <sdekit/noise_term.hpp>
-#include <sdekit/problem.hpp>
+#include <sdekit/detail/noise_term.hpp>
+#include <sdekit/core/problem.hpp>
 
 namespace sdekit {
 

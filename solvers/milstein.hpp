@@ -13,8 +13,8 @@
 // and the Itô form subtracts ½ h Σ_j L^j b^j ≈ ¼ √h Σ_j [b^j(X + b^j √h) − b^j(X − b^j √h)] (a central
 // difference: a one-sided one would leave a mean error of order h^{3/2} per step). Non-commutative noise would
 // need Lévy areas, which are not simulated.
-#include <sdekit/noise_term.hpp>
-#include <sdekit/problem.hpp>
+#include <sdekit/detail/noise_term.hpp>
+#include <sdekit/core/problem.hpp>
 
 #include <cmath>
 

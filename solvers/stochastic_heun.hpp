@@ -4,8 +4,8 @@
 //   X_{n+1} = X_n + ½[a(X_n,t_n) + a(X̃,t_{n+1})] h + ½[b(X_n,t_n) + b(X̃,t_{n+1})] ΔW
 // The trapezoidal average is what makes it converge to the Stratonovich solution: strong order 1.0 for
 // commutative noise (scalar, diagonal, additive), 0.5 otherwise; weak order 1.0.
-#include <sdekit/noise_term.hpp>
-#include <sdekit/problem.hpp>
+#include <sdekit/detail/noise_term.hpp>
+#include <sdekit/core/problem.hpp>
 
 namespace sdekit {
 

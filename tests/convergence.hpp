@@ -2,8 +2,8 @@
 // Strong-error measurement for the order tests: every path is one BrownianPath whose fine increments are drawn once
 // and summed (in grid order, as BrownianPath does) to give the increment of any coarser step, so all step sizes see
 // the same Brownian path.
-#include <sdekit/integrate.hpp>
-#include <sdekit/noise.hpp>
+#include <sdekit/core/integrate.hpp>
+#include <sdekit/core/noise.hpp>
 
 #include <Eigen/Core>
 

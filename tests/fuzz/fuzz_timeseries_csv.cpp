@@ -1,6 +1,6 @@
 // libFuzzer target: the CSV reader must either return a well-formed series or throw a CsvError that names the
 // file, whatever the bytes. The first byte chooses the reader options so that every mode gets fuzzed.
-#include <sdekit/timeseries_csv.hpp>
+#include <sdekit/forecast/timeseries_csv.hpp>
 
 #include <cmath>
 #include <cstdint>

@@ -1,0 +1,70 @@
+#pragma once
+// Integrating one path: a stepper, a problem, a state, a time span and step, a noise source, an observer.
+// A noise source is any callable noise(step, t, dt, dW) that fills the Wiener increment dW of step `step`
+// over [t, t + dt] — GaussianNoise, BrownianPath, or the user's own.
+#include <sdekit/core/problem.hpp>
+#include <sdekit/core/time_grid.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace sdekit {
+
+/// An observer that does nothing.
+struct NullObserver {
+  template <class X>
+  void operator()(const X&, double) const {}
+};
+
+namespace detail {
+template <class Stepper, class P, class X, class Noise, class OnStep>
+void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, Noise& noise, std::string_view where,
+              OnStep&& on_step) {
+  static_assert(check_problem<P, X>());
+  detail::require(all_finite(x), where, "x0", x, "must be finite");
+  wiener_increment_t<P, X> dW = make_increment<P, X>(noise_dimension(problem, x, grid.time(0), where));
+  for (std::size_t k = 0; k < grid.steps(); ++k) {
+    const double t = grid.time(k);
+    const double h = grid.step_size(k);
+    noise(static_cast<std::uint64_t>(k), t, h, dW);
+    stepper.do_step(problem, x, t, h, dW);
+    on_step(k + 1);
+  }
+}
+}  // namespace detail
+
+/// Integrates x from t0 to t1 with steps dt (the last one shortened to land on t1), calling obs(x, t) at t0 and
+/// after every step. Returns the number of steps. Throws std::invalid_argument for dt ≤ 0, t1 < t0, a
+/// non-finite x0, or diffusion sizes that disagree with the state.
+template <class Stepper, class P, class X, class Noise, class Observer = NullObserver>
+std::size_t integrate(Stepper& stepper, const P& problem, X& x, double t0, double t1, double dt, Noise&& noise,
+                      Observer&& obs = {}) {
+  const TimeGrid grid(t0, t1, dt, {}, "sdekit::integrate");
+  obs(std::as_const(x), grid.time(0));
+  detail::run_grid(stepper, problem, x, grid, noise, "sdekit::integrate",
+                   [&](std::size_t k) { obs(std::as_const(x), grid.time(k)); });
+  return grid.steps();
+}
+
+/// Integrates x from times.front() to times.back() with steps of at most dt, landing exactly on every time in
+/// `times` and calling obs(x, t) there (and only there). Returns the number of steps.
+template <class Stepper, class P, class X, class Noise, class Observer>
+std::size_t integrate_times(Stepper& stepper, const P& problem, X& x, const std::vector<double>& times, double dt,
+                            Noise&& noise, Observer&& obs) {
+  detail::require(!times.empty(), "sdekit::integrate_times", "times.size()", times.size(), "must be at least 1");
+  const TimeGrid grid(times.front(), times.back(), dt, times, "sdekit::integrate_times", "times");
+  std::size_t next_save = 0;
+  auto observe_saves = [&](std::size_t k) {
+    while (next_save < times.size() && grid.save_index(next_save) == k) {
+      obs(std::as_const(x), times[next_save]);
+      ++next_save;
+    }
+  };
+  observe_saves(0);
+  detail::run_grid(stepper, problem, x, grid, noise, "sdekit::integrate_times", observe_saves);
+  return grid.steps();
+}
+
+}  // namespace sdekit

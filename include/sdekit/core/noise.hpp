@@ -1,0 +1,215 @@
+#pragma once
+// Counter-based noise. Every Gaussian is a pure function of (seed, particle, step, component):
+// Philox4x32-10 keyed by (particle, seed), counter (component, step / 2, seed high bits, (step / 2) high bits),
+// Box–Muller on the two 64-bit words of the output: r·cos θ is step 2j, r·sin θ step 2j+1 (so a scalar SDE
+// pays one Philox call and one log per two steps). log, sin and cos are the library's own branch-free kernels,
+// vectorised with AVX2 where the CPU has it and bitwise equal to the portable scalar code everywhere. Nothing
+// here has hidden state that depends on the order of calls, which is what makes ensembles bitwise reproducible
+// for any thread count.
+#include <sdekit/core/errors.hpp>
+#include <sdekit/core/state.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace sdekit {
+
+/// The Philox4x32-10 block function (Salmon et al. 2011), as Random123 defines it: 4 words out per counter.
+std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key);
+
+/// The standard normal Z(seed, particle, step, component). particle < 2^32, step < 2^63.
+double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component);
+
+/// Z(seed, particle, step, c) for c = 0 … count−1, written to out[c].
+void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out);
+
+/// The block kernel for one step: Z(seed, first_particle + p, step, c) for p < particles, c < components,
+/// written component-major to out[c * particles + p]. Vectorised across particles; bitwise equal to
+/// standard_normal for every entry.
+void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                            std::uint64_t step, std::size_t components, double* out);
+
+/// Two steps at once, what ensembles use: Z(seed, first_particle + p, 2·step_pair, c) to even[c * particles + p]
+/// and Z(seed, first_particle + p, 2·step_pair + 1, c) to odd[c * particles + p]; either pointer may be null.
+void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                 std::uint64_t step_pair, std::size_t components, double* even, double* odd);
+
+/// A per-particle stream of random numbers for everything that is not a Wiener increment (initial states,
+/// event times of jump processes). Draw j of stream s is a pure function of (seed, particle, s, j).
+class RandomStream {
+ public:
+  /// The stream `stream` (< 2^31) of particle `particle` under `seed`.
+  RandomStream(std::uint64_t seed, std::uint64_t particle, std::uint32_t stream = 0);
+
+  /// 64 random bits. Inline, with the Philox call out of line: jump processes draw twice per event.
+  std::uint64_t next_u64() {
+    if (used_ >= buffer_words) refill();
+    const std::uint64_t value = (std::uint64_t{buffer_[used_ + 1]} << 32) | buffer_[used_];
+    used_ += 2;
+    return value;
+  }
+  /// A uniform double in (0, 1) (never 0 or 1: safe under log): (m + ½)·2^-52 with m < 2^52 is exact.
+  double uniform() { return (static_cast<double>(next_u64() >> 12) + 0.5) * 0x1p-52; }
+  /// A standard normal draw.
+  double normal();
+  /// An exponential draw with rate 1.
+  double exponential() { return -std::log(uniform()); }
+  /// How many 4-word Philox blocks have been generated so far (a multiple of 4: they are made four at a time).
+  std::uint64_t blocks_drawn() const { return block_; }
+
+ private:
+  // Philox blocks are generated a few at a time: their rounds are a serial chain, and independent blocks let the
+  // CPU overlap them. The draws are the same as one block at a time.
+  static constexpr int blocks_per_refill = 4;
+  static constexpr int buffer_words = 4 * blocks_per_refill;
+  void refill();  // the next blocks_per_refill Philox blocks into buffer_
+
+  std::array<std::uint32_t, 2> key_;
+  std::uint32_t seed_high_;
+  std::uint32_t stream_;
+  std::uint64_t block_ = 0;
+  std::array<std::uint32_t, buffer_words> buffer_{};
+  int used_ = buffer_words;  // words of buffer_ already handed out
+  bool has_spare_normal_ = false;
+  double spare_normal_ = 0.0;
+};
+
+namespace detail {
+/// The natural log Box–Muller uses (fdlibm's algorithm, branch-free), for positive normal doubles.
+double box_muller_log(double x);
+/// sin and cos of the angle 2π·turns53·2^-53 (turns53 < 2^53), as Box–Muller uses them.
+void box_muller_sincos(std::uint64_t turns53, double& sin_out, double& cos_out);
+/// box_muller_log of n values through the vector kernel when the CPU has AVX2 (bitwise equal to the scalar one).
+void box_muller_log_block(const double* x, std::size_t n, double* out);
+/// box_muller_sincos of n angles through the vector kernel when the CPU has AVX2.
+void box_muller_sincos_block(const std::uint64_t* turns53, std::size_t n, double* sin_out, double* cos_out);
+/// True when the block kernels run the AVX2 path on this CPU.
+bool noise_uses_avx2();
+/// standard_normals_block through the portable scalar path only, for comparing the two paths.
+void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                     std::uint64_t step, std::size_t components, double* out);
+
+/// A state of the shape of `like` with independent standard normal components from rng.
+template <class X>
+X standard_normal_state(RandomStream& rng, const X& like) {
+  if constexpr (std::is_same_v<X, double>) {
+    (void)like;
+    return rng.normal();
+  } else {
+    X z = like;
+    for (Eigen::Index i = 0; i < z.size(); ++i) z[i] = rng.normal();
+    return z;
+  }
+}
+
+/// Writes sqrt(dt)·Z(seed, particle, step, c) into the increment dW (double or Eigen vector, already sized).
+template <class Inc>
+void fill_increment(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, double dt, Inc& dW) {
+  const double scale = std::sqrt(dt);
+  if constexpr (std::is_arithmetic_v<Inc>) {
+    dW = scale * standard_normal(seed, particle, step, 0);
+  } else {
+    standard_normals(seed, particle, step, static_cast<std::size_t>(dW.size()), dW.data());
+    dW *= scale;
+  }
+}
+}  // namespace detail
+
+/// A noise source of independent Wiener increments: step k of length dt gets sqrt(dt)·Z(seed, particle, k, ·).
+/// This is exactly the noise an ensemble gives particle `particle`.
+class GaussianNoise {
+ public:
+  /// Increments for particle `particle` of the run with this seed.
+  explicit GaussianNoise(std::uint64_t seed, std::uint64_t particle = 0) : seed_(seed), particle_(particle) {}
+
+  /// The noise-source call: fills dW with the increment of step `step`, which spans [t, t + dt].
+  template <class Inc>
+  void operator()(std::uint64_t step, double /*t*/, double dt, Inc& dW) const {
+    detail::fill_increment(seed_, particle_, step, dt, dW);
+  }
+
+  std::uint64_t seed() const { return seed_; }          ///< the seed
+  std::uint64_t particle() const { return particle_; }  ///< the particle index
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t particle_;
+};
+
+/// One Brownian path on a fine grid t0 + i·h. The increment over any interval whose ends lie on the grid is
+/// the sum of the fine increments inside it, so the same path can be integrated with any dt that is a
+/// multiple of h — what strong-order tests need.
+class BrownianPath {
+ public:
+  /// The path of `dimension` Wiener processes for (seed, particle) on the grid t0 + i·fine_dt.
+  BrownianPath(std::uint64_t seed, double t0, double fine_dt, std::size_t dimension = 1, std::uint64_t particle = 0)
+      : seed_(seed), particle_(particle), t0_(t0), h_(fine_dt), dimension_(dimension) {
+    detail::require(std::isfinite(fine_dt) && fine_dt > 0, "sdekit::BrownianPath", "fine_dt", fine_dt, "must be positive and finite");
+    detail::require(dimension >= 1, "sdekit::BrownianPath", "dimension", dimension, "must be at least 1");
+  }
+
+  double t0() const { return t0_; }                      ///< start of the grid
+  double fine_dt() const { return h_; }                  ///< the fine step h
+  std::size_t dimension() const { return dimension_; }   ///< number of Wiener processes
+
+  /// Grid index of time t; throws unless t lies on the grid (within 1e-9·h), calling t `name` in the message.
+  std::uint64_t index_of(double t, std::string_view name = "t") const {
+    const double steps = (t - t0_) / h_;
+    const double nearest = std::round(steps);
+    detail::require(nearest >= 0 && std::abs(steps - nearest) <= 1e-9 * std::max(1.0, nearest), "sdekit::BrownianPath",
+            name, t, "is not on the path's grid t0 + i*fine_dt (fine_dt = " + detail::to_text(h_) + ")");
+    return static_cast<std::uint64_t>(nearest);
+  }
+
+  /// W(grid index i1) − W(grid index i0), i0 ≤ i1: the fine increments i0 … i1−1 summed in that order.
+  template <class Inc>
+  void increment(std::uint64_t i0, std::uint64_t i1, Inc& dW) const {
+    if constexpr (std::is_arithmetic_v<Inc>) {
+      detail::require(dimension_ == 1, "sdekit::BrownianPath::increment", "dimension", dimension_, "needs a vector increment");
+      dW = 0.0;
+      double fine = 0.0;
+      for (std::uint64_t i = i0; i < i1; ++i) {
+        detail::fill_increment(seed_, particle_, i, h_, fine);
+        dW += fine;
+      }
+    } else {
+      detail::require(static_cast<std::size_t>(dW.size()) == dimension_, "sdekit::BrownianPath::increment", "dW.size()",
+              dW.size(), "must equal the path's dimension " + detail::to_text(dimension_));
+      dW.setZero();
+      Inc fine = dW;
+      for (std::uint64_t i = i0; i < i1; ++i) {
+        detail::fill_increment(seed_, particle_, i, h_, fine);
+        dW += fine;
+      }
+    }
+  }
+
+  /// The noise-source call: the increment over [t, t + dt]; both ends must lie on the grid.
+  template <class Inc>
+  void operator()(std::uint64_t /*step*/, double t, double dt, Inc& dW) const {
+    const std::uint64_t start = index_of(t);
+    increment(start, index_of(t + dt, "t + dt"), dW);
+  }
+
+  /// W(t) − W(t0) for t on the grid, component `component`.
+  double value(double t, std::size_t component = 0) const {
+    const std::uint64_t n = index_of(t);
+    double w = 0.0;
+    for (std::uint64_t i = 0; i < n; ++i) w += std::sqrt(h_) * standard_normal(seed_, particle_, i, static_cast<std::uint32_t>(component));
+    return w;
+  }
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t particle_;
+  double t0_;
+  double h_;
+  std::size_t dimension_;
+};
+
+}  // namespace sdekit

@@ -1,0 +1,190 @@
+#pragma once
+// An SDE problem dX = a(X,t) dt + b(X,t) dW: a drift functor, a diffusion functor, the calculus (Itô or
+// Stratonovich), and what the diffusion is known to satisfy (additive, commutative). The noise kind
+// follows from what b returns for a given state type; see noise_kind_v.
+#include <sdekit/core/errors.hpp>
+#include <sdekit/core/state.hpp>
+
+#include <concepts>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace sdekit {
+
+/// Tag: the diffusion term is an Itô integral (the default).
+struct ito_t { explicit ito_t() = default; };
+/// Tag: the diffusion term is a Stratonovich integral.
+struct stratonovich_t { explicit stratonovich_t() = default; };
+/// Tag: b does not depend on x (additive noise), so schemes may skip derivative terms.
+struct additive_t { explicit additive_t() = default; };
+/// Tag: the columns of a general n×m diffusion commute (L^j b^k = L^k b^j), so Milstein needs no Lévy areas.
+struct commutative_t { explicit commutative_t() = default; };
+
+inline constexpr ito_t ito{};
+inline constexpr stratonovich_t stratonovich{};
+inline constexpr additive_t additive{};
+inline constexpr commutative_t commutative{};
+
+/// How the Wiener processes enter: one (scalar), one per component (diagonal), or m of them through an n×m matrix.
+enum class NoiseKind { scalar, diagonal, general };
+
+/// Placeholder for "no analytic diffusion derivative given".
+struct no_derivative {};
+
+/// An SDE dX = a(X,t) dt + b(X,t) dW. Build it with make_sde.
+template <class Drift, class Diffusion, bool Stratonovich = false, bool Additive = false,
+          bool Commutative = false, class DiffusionDerivative = no_derivative>
+struct Sde {
+  Drift drift;                               ///< a(x, t)
+  Diffusion diffusion;                       ///< b(x, t)
+  DiffusionDerivative diffusion_derivative;  ///< ∂b/∂x (scalar) or (∂b_i/∂x_i)_i (diagonal), if given
+
+  static constexpr bool is_stratonovich = Stratonovich;  ///< Stratonovich rather than Itô
+  static constexpr bool is_additive = Additive;          ///< b independent of x (declared)
+  static constexpr bool is_commutative = Commutative;    ///< general noise declared commutative
+  static constexpr bool has_diffusion_derivative = !std::is_same_v<DiffusionDerivative, no_derivative>;
+
+  /// The same problem with an analytic ∂b/∂x(x, t), which Milstein then uses instead of a finite difference.
+  template <class Derivative>
+  auto with_diffusion_derivative(Derivative derivative) const {
+    return Sde<Drift, Diffusion, Stratonovich, Additive, Commutative, Derivative>{drift, diffusion,
+                                                                                    std::move(derivative)};
+  }
+};
+
+namespace detail {
+template <class... Options>
+inline constexpr bool contains_v = false;
+template <class T, class... Options>
+inline constexpr bool contains_v<T, Options...> = (std::is_same_v<T, std::decay_t<Options>> || ...);
+
+template <class Option>
+inline constexpr bool is_sde_option_v =
+    std::is_same_v<Option, ito_t> || std::is_same_v<Option, stratonovich_t> ||
+    std::is_same_v<Option, additive_t> || std::is_same_v<Option, commutative_t>;
+}  // namespace detail
+
+/// Makes an SDE from a drift a(x,t) and a diffusion b(x,t); options: sdekit::ito (default),
+/// sdekit::stratonovich, sdekit::additive, sdekit::commutative, in any order.
+template <class Drift, class Diffusion, class... Options>
+auto make_sde(Drift drift, Diffusion diffusion, Options...) {
+  static_assert((detail::is_sde_option_v<std::decay_t<Options>> && ...),
+                "sdekit::make_sde: options are sdekit::ito, sdekit::stratonovich, sdekit::additive, sdekit::commutative");
+  constexpr bool strat = detail::contains_v<stratonovich_t, Options...>;
+  static_assert(!(strat && detail::contains_v<ito_t, Options...>),
+                "sdekit::make_sde: choose one of sdekit::ito and sdekit::stratonovich");
+  return Sde<Drift, Diffusion, strat, detail::contains_v<additive_t, Options...>,
+             detail::contains_v<commutative_t, Options...>>{std::move(drift), std::move(diffusion), {}};
+}
+
+/// True for the types make_sde returns.
+template <class T>
+inline constexpr bool is_sde_v = false;
+template <class D, class B, bool S, bool A, bool C, class DB>
+inline constexpr bool is_sde_v<Sde<D, B, S, A, C, DB>> = true;
+
+/// What the diffusion of problem P returns for state X, as a concrete (plain) type.
+template <class P, class X>
+using diffusion_value_t = plain_t<std::invoke_result_t<const decltype(P::diffusion)&, const X&, double>>;
+
+namespace detail {
+template <class B, class X>
+constexpr NoiseKind noise_kind_of() {
+  if constexpr (std::is_arithmetic_v<B>) return NoiseKind::scalar;
+  else if constexpr (B::ColsAtCompileTime == 1 && !std::is_arithmetic_v<X>) return NoiseKind::diagonal;
+  else return NoiseKind::general;
+}
+}  // namespace detail
+
+/// The noise kind of problem P on states of type X, deduced from the type b(x,t) returns.
+template <class P, class X>
+inline constexpr NoiseKind noise_kind_v = detail::noise_kind_of<diffusion_value_t<P, X>, X>();
+
+namespace detail {
+template <class B>
+struct increment_of_general { using type = Eigen::Matrix<double, B::ColsAtCompileTime, 1>; };
+template <class P, class X, NoiseKind K = noise_kind_v<P, X>>
+struct increment_of { using type = double; };
+template <class P, class X>
+struct increment_of<P, X, NoiseKind::diagonal> { using type = X; };
+template <class P, class X>
+struct increment_of<P, X, NoiseKind::general> {
+  using type = typename increment_of_general<diffusion_value_t<P, X>>::type;
+};
+}  // namespace detail
+
+/// The type of the Wiener increment dW for problem P on states X: double, X itself (diagonal), or an m-vector.
+template <class P, class X>
+using wiener_increment_t = typename detail::increment_of<P, X>::type;
+
+/// Compile-time check that P is a usable SDE problem for states of type X. Each failure is one static_assert
+/// that says what is wrong; later checks are skipped so the compiler prints only that one.
+template <class P, class X>
+constexpr bool check_problem() {
+  if constexpr (!is_sde_v<P>) {
+    static_assert(is_sde_v<P>, "sdekit: the problem must come from sdekit::make_sde(drift, diffusion)");
+    return false;
+  } else if constexpr (!StateType<X>) {
+    static_assert(StateType<X>,
+                  "sdekit: the state must be a double, a fixed-size Eigen::Matrix<double,N,1> or an Eigen::VectorXd");
+    return false;
+  } else if constexpr (!std::is_invocable_v<const decltype(P::drift)&, const X&, double>) {
+    static_assert(std::is_invocable_v<const decltype(P::drift)&, const X&, double>,
+                  "sdekit: the drift must be callable as a(x, t) with x of the state type and t a double");
+    return false;
+  } else if constexpr (!std::is_convertible_v<plain_t<std::invoke_result_t<const decltype(P::drift)&, const X&, double>>, X>) {
+    static_assert(std::is_same_v<X, void>, "sdekit: the drift a(x, t) must return a value of the state's type and shape");
+    return false;
+  } else if constexpr (!std::is_invocable_v<const decltype(P::diffusion)&, const X&, double>) {
+    static_assert(std::is_invocable_v<const decltype(P::diffusion)&, const X&, double>,
+                  "sdekit: the diffusion must be callable as b(x, t) with x of the state type and t a double");
+    return false;
+  } else {
+    using B = diffusion_value_t<P, X>;
+    if constexpr (std::is_same_v<X, double>) {
+      static_assert(std::is_arithmetic_v<B>, "sdekit: for a scalar state the diffusion b(x, t) must return a scalar");
+      return std::is_arithmetic_v<B>;
+    } else if constexpr (std::is_arithmetic_v<B> || !is_eigen_v<B>) {
+      static_assert(std::is_same_v<X, void>,
+                    "sdekit: for a vector state the diffusion b(x, t) must return a vector of the state's shape "
+                    "(diagonal noise) or an n×m matrix (general noise)");
+      return false;
+    } else {
+      constexpr bool rows_ok = B::RowsAtCompileTime == Eigen::Dynamic || X::RowsAtCompileTime == Eigen::Dynamic ||
+                               int(B::RowsAtCompileTime) == int(X::RowsAtCompileTime);
+      static_assert(rows_ok, "sdekit: the diffusion b(x, t) must have as many rows as the state has components");
+      return rows_ok;
+    }
+  }
+}
+
+/// Runtime check of the sizes a(x, t) and b(x, t) return against the state, for dynamic sizes; returns the noise
+/// dimension m (the number of Wiener processes). Throws std::invalid_argument naming `where`.
+template <class P, class X>
+std::size_t noise_dimension(const P& problem, const X& x, double t, std::string_view where) {
+  static_assert(check_problem<P, X>());
+  if constexpr (std::is_same_v<X, double>) {
+    return 1;
+  } else {
+    const X a = problem.drift(x, t);
+    detail::require(a.size() == x.size(), where, "size of a(x, t)", a.size(),
+                    "must equal the state size " + detail::to_text(x.size()));
+    const diffusion_value_t<P, X> b = problem.diffusion(x, t);
+    detail::require(b.rows() == x.size(), where, "rows of b(x, t)", b.rows(),
+                    "must equal the state size " + detail::to_text(x.size()));
+    if constexpr (noise_kind_v<P, X> == NoiseKind::diagonal) return static_cast<std::size_t>(x.size());
+    else return static_cast<std::size_t>(b.cols());
+  }
+}
+
+/// A zero Wiener increment of the right type and size for problem P, state x (m from noise_dimension).
+template <class P, class X>
+wiener_increment_t<P, X> make_increment(std::size_t m) {
+  using Inc = wiener_increment_t<P, X>;
+  if constexpr (std::is_same_v<Inc, double>) { (void)m; return 0.0; }
+  else if constexpr (Inc::RowsAtCompileTime == Eigen::Dynamic) return Inc::Zero(static_cast<Eigen::Index>(m));
+  else { (void)m; return Inc::Zero(); }
+}
+
+}  // namespace sdekit

@@ -1,0 +1,6 @@
+#pragma once
+// Module facade: score-based diffusion models — forward SDEs, exact scores, reverse-time samplers, DDPM.
+#include <sdekit/diffusion/forward.hpp>
+#include <sdekit/diffusion/scores.hpp>
+#include <sdekit/diffusion/samplers.hpp>
+#include <sdekit/diffusion/ddpm.hpp>

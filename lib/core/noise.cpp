@@ -1,0 +1,471 @@
+// The counter-based Gaussian generator. One definition of the bits serves the scalar calls and the block kernel,
+// so a particle's noise does not depend on how it was asked for.
+//
+// Box–Muller needs log, sqrt, sin and cos. sqrt is correctly rounded everywhere; log, sin and cos are our own
+// branch-free kernels (fdlibm's polynomials) written twice, once in scalar C++ and once with AVX2 intrinsics,
+// performing the same IEEE operations in the same order. This file is compiled with -ffp-contract=off, so
+// neither path fuses a multiply and an add, and the two give the same bits: which path ran (AVX2 on a new
+// x86-64, the portable one elsewhere, the scalar tail of a block) never shows in the results.
+#include <sdekit/core/noise.hpp>
+
+#include <Random123/philox.h>
+
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SDEKIT_NOISE_X86 1
+#endif
+
+namespace sdekit {
+namespace {
+
+constexpr double two_to_minus_53 = 1.0 / 9007199254740992.0;
+constexpr double two_to_52 = 4503599627370496.0;
+constexpr std::uint64_t exponent_of_two_to_52 = 0x4330000000000000ull;  // bits of 2^52: or-ing in m < 2^52 gives 2^52 + m
+constexpr std::uint64_t exponent_of_one = 0x3ff0000000000000ull;
+constexpr std::uint64_t mantissa_mask = 0x000fffffffffffffull;
+
+// fdlibm e_log.c
+constexpr double ln2_hi = 6.93147180369123816490e-01;
+constexpr double ln2_lo = 1.90821492927058770002e-10;
+constexpr double lg1 = 6.666666666666735130e-01;
+constexpr double lg2 = 3.999999999940941908e-01;
+constexpr double lg3 = 2.857142874366239149e-01;
+constexpr double lg4 = 2.222219843214978396e-01;
+constexpr double lg5 = 1.818357216161805012e-01;
+constexpr double lg6 = 1.531383769920937332e-01;
+constexpr double lg7 = 1.479819860511658591e-01;
+constexpr double sqrt2 = 1.41421356237309504880;
+// fdlibm k_sin.c / k_cos.c, valid on |x| ≤ π/4
+constexpr double s1 = -1.66666666666666324348e-01;
+constexpr double s2 = 8.33333333332248946124e-03;
+constexpr double s3 = -1.98412698298579493134e-04;
+constexpr double s4 = 2.75573137070700676789e-06;
+constexpr double s5 = -2.50507602534068634195e-08;
+constexpr double s6 = 1.58969099521155010221e-10;
+constexpr double c1 = 4.16666666666666019037e-02;
+constexpr double c2 = -1.38888888888741095749e-03;
+constexpr double c3 = 2.48015872894767294178e-05;
+constexpr double c4 = -2.75573143513906633035e-07;
+constexpr double c5 = 2.08757232129817482790e-09;
+constexpr double c6 = -1.13596475577881948265e-11;
+// A quarter turn is 2^51 units of the 53-bit angle; one unit is (π/2)·2^-51 = π·2^-52 radians (exact scaling).
+constexpr double radians_per_unit = 3.14159265358979311600 / two_to_52;
+constexpr std::uint64_t quarter_units = std::uint64_t{1} << 51;
+constexpr std::uint64_t eighth_units = std::uint64_t{1} << 50;
+
+constexpr std::uint32_t philox_m0 = 0xD2511F53u, philox_m1 = 0xCD9E8D57u;
+constexpr std::uint32_t philox_w0 = 0x9E3779B9u, philox_w1 = 0xBB67AE85u;
+
+void check_indices(std::uint64_t particle, std::uint64_t step, const char* where) {
+  detail::require(particle <= std::numeric_limits<std::uint32_t>::max(), where, "particle", particle,
+                  "must be below 2^32");
+  detail::require(step < (std::uint64_t{1} << 63), where, "step", step, "must be below 2^63");
+}
+
+std::array<std::uint32_t, 2> key_of(std::uint64_t seed, std::uint64_t particle) {
+  return {static_cast<std::uint32_t>(particle), static_cast<std::uint32_t>(seed)};
+}
+
+// Steps 2j and 2j+1 of one component share a Philox block: its first 64-bit word (through the radius) and its
+// second (through the angle) give cos for the even step and sin for the odd one. A scalar SDE thus spends one
+// Philox call and one log per two steps. The top bit of word 3 stays 0 (j < 2^62), which keeps these counters
+// apart from RandomStream's.
+std::array<std::uint32_t, 4> pair_counter(std::uint64_t seed, std::uint64_t step_pair, std::uint32_t component) {
+  return {component, static_cast<std::uint32_t>(step_pair), static_cast<std::uint32_t>(seed >> 32),
+          static_cast<std::uint32_t>(step_pair >> 32)};
+}
+
+// ---- portable scalar kernels (the reference definition of the bits) ----
+
+double log_scalar(double x) {
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
+  double m = std::bit_cast<double>((bits & mantissa_mask) | exponent_of_one);  // [1, 2)
+  double e = std::bit_cast<double>((bits >> 52) | exponent_of_two_to_52) - (two_to_52 + 1023.0);
+  const bool big = m > sqrt2;  // move m to [√2/2, √2) so that f is small on both sides of 1
+  m = big ? m * 0.5 : m;
+  e = big ? e + 1.0 : e;
+  const double f = m - 1.0;
+  const double s = f / (2.0 + f);
+  const double z = s * s;
+  const double w = z * z;
+  const double t1 = w * (lg2 + w * (lg4 + w * lg6));
+  const double t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
+  const double r = t2 + t1;
+  const double hfsq = 0.5 * f * f;
+  return e * ln2_hi - ((hfsq - (s * (hfsq + r) + e * ln2_lo)) - f);
+}
+
+void sincos_scalar(std::uint64_t turns53, double& sin_out, double& cos_out) {
+  const std::uint64_t quadrant = turns53 >> 51;
+  const std::uint64_t rest = turns53 & (quarter_units - 1);
+  const bool flip = rest > eighth_units;  // measure from the nearer quadrant end: |a| ≤ π/4, exact reflection
+  const std::uint64_t units = flip ? quarter_units - rest : rest;
+  const double a = (std::bit_cast<double>(units | exponent_of_two_to_52) - two_to_52) * radians_per_unit;
+  const double z = a * a;
+  const double sin_a = a + (z * a) * (s1 + z * (s2 + z * (s3 + z * (s4 + z * (s5 + z * s6)))));
+  const double r = z * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * c6)))));
+  // fdlibm's cos kernel: subtracting a truncated a/4 first keeps the error below one ulp for a ≥ 0.3.
+  const double quarter = std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & 0xffffffff00000000ull) -
+                                               0x0020000000000000ull);
+  double qx = a > 0.78125 ? 0.28125 : quarter;
+  qx = a < 0.3 ? 0.0 : qx;
+  const double hz = 0.5 * z - qx;
+  const double cos_a = (1.0 - qx) - (hz - z * r);
+  const bool swap = flip != ((quadrant & 1) != 0);
+  const double s = swap ? cos_a : sin_a;
+  const double c = swap ? sin_a : cos_a;
+  const std::uint64_t sin_sign = (quadrant >> 1) << 63;
+  const std::uint64_t cos_sign = ((quadrant ^ (quadrant >> 1)) & 1) << 63;
+  sin_out = std::bit_cast<double>(std::bit_cast<std::uint64_t>(s) ^ sin_sign);
+  cos_out = std::bit_cast<double>(std::bit_cast<std::uint64_t>(c) ^ cos_sign);
+}
+
+// u1 = (m + ½)·2^-52 with m the top 52 bits of the first word: in (0, 1), never 0, so the log is finite.
+double radius_scalar(std::uint32_t w0, std::uint32_t w1) {
+  const std::uint64_t m = (std::uint64_t{w1} << 20) | (w0 >> 12);
+  const double u1 = (std::bit_cast<double>(m | exponent_of_one) - 1.0) + two_to_minus_53;
+  return std::sqrt(-2.0 * log_scalar(u1));
+}
+
+std::uint64_t turns_of(std::uint32_t w2, std::uint32_t w3) {
+  return ((std::uint64_t{w3} << 32) | w2) >> 11;
+}
+
+// The two normals of one Philox block: z_even = r·cos θ, z_odd = r·sin θ.
+void box_muller(const std::array<std::uint32_t, 4>& w, double& z_even, double& z_odd) {
+  const double r = radius_scalar(w[0], w[1]);
+  double s, c;
+  sincos_scalar(turns_of(w[2], w[3]), s, c);
+  z_even = r * c;
+  z_odd = r * s;
+}
+
+// Steps 2j (even, may be null) and 2j+1 (odd, may be null) for particles [first, first + n), component-major
+// with row stride `stride`, particles from index `offset` within the row.
+void block_portable(std::uint64_t seed, std::uint64_t first, std::size_t offset, std::size_t n, std::uint64_t pair,
+                    std::size_t components, std::size_t stride, double* even, double* odd) {
+  for (std::size_t c = 0; c < components; ++c) {
+    const auto counter = pair_counter(seed, pair, static_cast<std::uint32_t>(c));
+    for (std::size_t p = offset; p < offset + n; ++p) {
+      double z0, z1;
+      box_muller(philox4x32_10(counter, key_of(seed, first + p)), z0, z1);
+      if (even) even[c * stride + p] = z0;
+      if (odd) odd[c * stride + p] = z1;
+    }
+  }
+}
+
+#ifdef SDEKIT_NOISE_X86
+// ---- AVX2 kernels: four particles per vector, the same operations as the scalar ones ----
+
+#define SDEKIT_AVX2 __attribute__((target("avx2")))
+
+SDEKIT_AVX2 inline __m256d as_pd(__m256i v) { return _mm256_castsi256_pd(v); }
+SDEKIT_AVX2 inline __m256i as_si(__m256d v) { return _mm256_castpd_si256(v); }
+SDEKIT_AVX2 inline __m256d splat(double v) { return _mm256_set1_pd(v); }
+SDEKIT_AVX2 inline __m256i splat64(std::uint64_t v) { return _mm256_set1_epi64x(static_cast<long long>(v)); }
+SDEKIT_AVX2 inline __m256d select(__m256d mask, __m256d yes, __m256d no) { return _mm256_blendv_pd(no, yes, mask); }
+
+SDEKIT_AVX2 __m256d log_avx2(__m256d x) {
+  const __m256i bits = as_si(x);
+  __m256d m = as_pd(_mm256_or_si256(_mm256_and_si256(bits, splat64(mantissa_mask)), splat64(exponent_of_one)));
+  __m256d e = _mm256_sub_pd(as_pd(_mm256_or_si256(_mm256_srli_epi64(bits, 52), splat64(exponent_of_two_to_52))),
+                            splat(two_to_52 + 1023.0));
+  const __m256d big = _mm256_cmp_pd(m, splat(sqrt2), _CMP_GT_OQ);
+  m = select(big, _mm256_mul_pd(m, splat(0.5)), m);
+  e = select(big, _mm256_add_pd(e, splat(1.0)), e);
+  const __m256d f = _mm256_sub_pd(m, splat(1.0));
+  const __m256d s = _mm256_div_pd(f, _mm256_add_pd(splat(2.0), f));
+  const __m256d z = _mm256_mul_pd(s, s);
+  const __m256d w = _mm256_mul_pd(z, z);
+  const __m256d t1 = _mm256_mul_pd(
+      w, _mm256_add_pd(splat(lg2), _mm256_mul_pd(w, _mm256_add_pd(splat(lg4), _mm256_mul_pd(w, splat(lg6))))));
+  const __m256d t2 = _mm256_mul_pd(
+      z, _mm256_add_pd(splat(lg1),
+                       _mm256_mul_pd(w, _mm256_add_pd(splat(lg3), _mm256_mul_pd(w, _mm256_add_pd(
+                                                                          splat(lg5), _mm256_mul_pd(w, splat(lg7))))))));
+  const __m256d r = _mm256_add_pd(t2, t1);
+  const __m256d hfsq = _mm256_mul_pd(_mm256_mul_pd(splat(0.5), f), f);
+  const __m256d inner = _mm256_add_pd(_mm256_mul_pd(s, _mm256_add_pd(hfsq, r)), _mm256_mul_pd(e, splat(ln2_lo)));
+  return _mm256_sub_pd(_mm256_mul_pd(e, splat(ln2_hi)), _mm256_sub_pd(_mm256_sub_pd(hfsq, inner), f));
+}
+
+SDEKIT_AVX2 void sincos_avx2(__m256i turns53, __m256d& sin_out, __m256d& cos_out) {
+  const __m256i quadrant = _mm256_srli_epi64(turns53, 51);
+  const __m256i rest = _mm256_and_si256(turns53, splat64(quarter_units - 1));
+  const __m256i flip = _mm256_cmpgt_epi64(rest, splat64(eighth_units));  // values < 2^63: signed compare is fine
+  const __m256i units = _mm256_blendv_epi8(rest, _mm256_sub_epi64(splat64(quarter_units), rest), flip);
+  const __m256d a = _mm256_mul_pd(
+      _mm256_sub_pd(as_pd(_mm256_or_si256(units, splat64(exponent_of_two_to_52))), splat(two_to_52)),
+      splat(radians_per_unit));
+  const __m256d z = _mm256_mul_pd(a, a);
+  __m256d ps = _mm256_add_pd(splat(s5), _mm256_mul_pd(z, splat(s6)));
+  ps = _mm256_add_pd(splat(s4), _mm256_mul_pd(z, ps));
+  ps = _mm256_add_pd(splat(s3), _mm256_mul_pd(z, ps));
+  ps = _mm256_add_pd(splat(s2), _mm256_mul_pd(z, ps));
+  ps = _mm256_add_pd(splat(s1), _mm256_mul_pd(z, ps));
+  const __m256d sin_a = _mm256_add_pd(a, _mm256_mul_pd(_mm256_mul_pd(z, a), ps));
+  __m256d pc = _mm256_add_pd(splat(c5), _mm256_mul_pd(z, splat(c6)));
+  pc = _mm256_add_pd(splat(c4), _mm256_mul_pd(z, pc));
+  pc = _mm256_add_pd(splat(c3), _mm256_mul_pd(z, pc));
+  pc = _mm256_add_pd(splat(c2), _mm256_mul_pd(z, pc));
+  pc = _mm256_add_pd(splat(c1), _mm256_mul_pd(z, pc));
+  const __m256d r = _mm256_mul_pd(z, pc);
+  const __m256d quarter = as_pd(_mm256_sub_epi64(_mm256_and_si256(as_si(a), splat64(0xffffffff00000000ull)),
+                                                 splat64(0x0020000000000000ull)));
+  __m256d qx = select(_mm256_cmp_pd(a, splat(0.78125), _CMP_GT_OQ), splat(0.28125), quarter);
+  qx = select(_mm256_cmp_pd(a, splat(0.3), _CMP_LT_OQ), splat(0.0), qx);
+  const __m256d hz = _mm256_sub_pd(_mm256_mul_pd(splat(0.5), z), qx);
+  const __m256d cos_a = _mm256_sub_pd(_mm256_sub_pd(splat(1.0), qx), _mm256_sub_pd(hz, _mm256_mul_pd(z, r)));
+  const __m256i odd_quadrant = _mm256_cmpeq_epi64(_mm256_and_si256(quadrant, splat64(1)), splat64(1));
+  const __m256d swap = as_pd(_mm256_xor_si256(flip, odd_quadrant));
+  const __m256d s = select(swap, cos_a, sin_a);
+  const __m256d c = select(swap, sin_a, cos_a);
+  const __m256i sin_sign = _mm256_slli_epi64(_mm256_srli_epi64(quadrant, 1), 63);
+  const __m256i cos_sign =
+      _mm256_slli_epi64(_mm256_and_si256(_mm256_xor_si256(quadrant, _mm256_srli_epi64(quadrant, 1)), splat64(1)), 63);
+  sin_out = as_pd(_mm256_xor_si256(as_si(s), sin_sign));
+  cos_out = as_pd(_mm256_xor_si256(as_si(c), cos_sign));
+}
+
+// Philox4x32-10 for 4·U keys (particles) at once, one 32-bit word per 64-bit lane. Lanes may carry garbage in
+// their upper halves between rounds: _mm256_mul_epu32 reads only the lower half, and the outputs are masked.
+// U independent chains are interleaved because one chain is a string of dependent multiplies.
+template <int U>
+SDEKIT_AVX2 inline void philox_avx2(const __m256i (&key0)[U], std::uint32_t key1, const std::array<std::uint32_t, 4>& counter,
+                                    __m256i (&w0)[U], __m256i (&w1)[U], __m256i (&w2)[U], __m256i (&w3)[U]) {
+  __m256i x0[U], x1[U], x2[U], x3[U], k0[U];
+  for (int u = 0; u < U; ++u) {
+    x0[u] = splat64(counter[0]);
+    x1[u] = splat64(counter[1]);
+    x2[u] = splat64(counter[2]);
+    x3[u] = splat64(counter[3]);
+    k0[u] = key0[u];
+  }
+  const __m256i m0 = splat64(philox_m0), m1 = splat64(philox_m1);
+  std::uint32_t k1 = key1;
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) k1 += philox_w1;
+    const __m256i vk1 = splat64(k1);
+    for (int u = 0; u < U; ++u) {
+      if (round > 0) k0[u] = _mm256_add_epi32(k0[u], splat64(philox_w0));
+      const __m256i p0 = _mm256_mul_epu32(x0[u], m0);
+      const __m256i p1 = _mm256_mul_epu32(x2[u], m1);
+      x0[u] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1[u]), k0[u]);
+      x1[u] = p1;
+      x2[u] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3[u]), vk1);
+      x3[u] = p0;
+    }
+  }
+  const __m256i low = splat64(0xffffffffull);
+  for (int u = 0; u < U; ++u) {
+    w0[u] = _mm256_and_si256(x0[u], low);
+    w1[u] = _mm256_and_si256(x1[u], low);
+    w2[u] = _mm256_and_si256(x2[u], low);
+    w3[u] = _mm256_and_si256(x3[u], low);
+  }
+}
+
+// Box–Muller on one vector of Philox outputs; stores r·cos θ to even and r·sin θ to odd (either may be null).
+SDEKIT_AVX2 inline void box_muller_avx2(__m256i w0, __m256i w1, __m256i w2, __m256i w3, double* even, double* odd) {
+  const __m256i m = _mm256_or_si256(_mm256_slli_epi64(w1, 20), _mm256_srli_epi64(w0, 12));
+  const __m256d u1 = _mm256_add_pd(_mm256_sub_pd(as_pd(_mm256_or_si256(m, splat64(exponent_of_one))), splat(1.0)),
+                                   splat(two_to_minus_53));
+  const __m256d r = _mm256_sqrt_pd(_mm256_mul_pd(splat(-2.0), log_avx2(u1)));
+  const __m256i turns = _mm256_srli_epi64(_mm256_or_si256(_mm256_slli_epi64(w3, 32), w2), 11);
+  __m256d s, co;
+  sincos_avx2(turns, s, co);
+  if (even) _mm256_storeu_pd(even, _mm256_mul_pd(r, co));
+  if (odd) _mm256_storeu_pd(odd, _mm256_mul_pd(r, s));
+}
+
+SDEKIT_AVX2 void block_avx2(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair,
+                            std::size_t components, std::size_t stride, double* even, double* odd) {
+  constexpr int U = 2;
+  constexpr std::size_t width = 4 * U;
+  const std::size_t vector_end = n - n % width;
+  const __m256i low = splat64(0xffffffffull);
+  for (std::size_t c = 0; c < components; ++c) {
+    const auto counter = pair_counter(seed, pair, static_cast<std::uint32_t>(c));
+    double* e = even ? even + c * stride : nullptr;
+    double* o = odd ? odd + c * stride : nullptr;
+    for (std::size_t p = 0; p < vector_end; p += width) {
+      __m256i key0[U], w0[U], w1[U], w2[U], w3[U];
+      for (int u = 0; u < U; ++u) {
+        const std::uint64_t k = first + p + 4 * static_cast<std::size_t>(u);  // < 2^32 for every lane (checked)
+        key0[u] = _mm256_and_si256(_mm256_add_epi64(splat64(k), _mm256_set_epi64x(3, 2, 1, 0)), low);
+      }
+      philox_avx2<U>(key0, static_cast<std::uint32_t>(seed), counter, w0, w1, w2, w3);
+      for (int u = 0; u < U; ++u)
+        box_muller_avx2(w0[u], w1[u], w2[u], w3[u], e ? e + p + 4 * u : nullptr, o ? o + p + 4 * u : nullptr);
+    }
+  }
+  if (vector_end < n) block_portable(seed, first, vector_end, n - vector_end, pair, components, stride, even, odd);
+}
+
+SDEKIT_AVX2 void log_block_avx2(const double* x, std::size_t n, double* out) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) _mm256_storeu_pd(out + i, log_avx2(_mm256_loadu_pd(x + i)));
+  for (; i < n; ++i) out[i] = log_scalar(x[i]);
+}
+
+SDEKIT_AVX2 void sincos_block_avx2(const std::uint64_t* turns, std::size_t n, double* s, double* c) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m256d vs, vc;
+    sincos_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(turns + i)), vs, vc);
+    _mm256_storeu_pd(s + i, vs);
+    _mm256_storeu_pd(c + i, vc);
+  }
+  for (; i < n; ++i) sincos_scalar(turns[i], s[i], c[i]);
+}
+
+#undef SDEKIT_AVX2
+
+bool avx2_available() {
+  static const bool available = __builtin_cpu_supports("avx2");
+  return available;
+}
+#else
+bool avx2_available() { return false; }
+#endif
+
+void block_dispatch(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair,
+                    std::size_t components, double* even, double* odd) {
+#ifdef SDEKIT_NOISE_X86
+  if (avx2_available()) {
+    block_avx2(seed, first, n, pair, components, n, even, odd);
+    return;
+  }
+#endif
+  block_portable(seed, first, 0, n, pair, components, n, even, odd);
+}
+
+}  // namespace
+
+std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key) {
+  r123::Philox4x32_R<10> philox;
+  const r123::Philox4x32::ctr_type c = {{counter[0], counter[1], counter[2], counter[3]}};
+  const r123::Philox4x32::key_type k = {{key[0], key[1]}};
+  const r123::Philox4x32::ctr_type r = philox(c, k);
+  return {r[0], r[1], r[2], r[3]};
+}
+
+double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component) {
+  check_indices(particle, step, "sdekit::standard_normal");
+  double z0, z1;
+  box_muller(philox4x32_10(pair_counter(seed, step >> 1, component), key_of(seed, particle)), z0, z1);
+  return step % 2 == 0 ? z0 : z1;
+}
+
+void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out) {
+  check_indices(particle, step, "sdekit::standard_normals");
+  const auto key = key_of(seed, particle);
+  for (std::size_t c = 0; c < count; ++c) {
+    double z0, z1;
+    box_muller(philox4x32_10(pair_counter(seed, step >> 1, static_cast<std::uint32_t>(c)), key), z0, z1);
+    out[c] = step % 2 == 0 ? z0 : z1;
+  }
+}
+
+void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                            std::uint64_t step, std::size_t components, double* out) {
+  if (particles == 0) return;
+  check_indices(first_particle + particles - 1, step, "sdekit::standard_normals_block");
+  block_dispatch(seed, first_particle, particles, step >> 1, components, step % 2 == 0 ? out : nullptr,
+                 step % 2 == 0 ? nullptr : out);
+}
+
+void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                 std::uint64_t step_pair, std::size_t components, double* even, double* odd) {
+  if (particles == 0) return;
+  check_indices(first_particle + particles - 1, 0, "sdekit::standard_normals_block_pair");
+  detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::standard_normals_block_pair", "step_pair", step_pair,
+                  "must be below 2^62");
+  block_dispatch(seed, first_particle, particles, step_pair, components, even, odd);
+}
+
+namespace detail {
+
+double box_muller_log(double x) { return log_scalar(x); }
+
+void box_muller_sincos(std::uint64_t turns53, double& sin_out, double& cos_out) {
+  sincos_scalar(turns53, sin_out, cos_out);
+}
+
+void box_muller_log_block(const double* x, std::size_t n, double* out) {
+#ifdef SDEKIT_NOISE_X86
+  if (avx2_available()) {
+    log_block_avx2(x, n, out);
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < n; ++i) out[i] = log_scalar(x[i]);
+}
+
+void box_muller_sincos_block(const std::uint64_t* turns53, std::size_t n, double* sin_out, double* cos_out) {
+#ifdef SDEKIT_NOISE_X86
+  if (avx2_available()) {
+    sincos_block_avx2(turns53, n, sin_out, cos_out);
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < n; ++i) sincos_scalar(turns53[i], sin_out[i], cos_out[i]);
+}
+
+bool noise_uses_avx2() { return avx2_available(); }
+
+void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                     std::uint64_t step, std::size_t components, double* out) {
+  if (particles == 0) return;
+  check_indices(first_particle + particles - 1, step, "sdekit::detail::standard_normals_block_portable");
+  block_portable(seed, first_particle, 0, particles, step >> 1, components, particles,
+                 step % 2 == 0 ? out : nullptr, step % 2 == 0 ? nullptr : out);
+}
+
+}  // namespace detail
+
+RandomStream::RandomStream(std::uint64_t seed, std::uint64_t particle, std::uint32_t stream)
+    : key_(key_of(seed, particle)), seed_high_(static_cast<std::uint32_t>(seed >> 32)), stream_(stream) {
+  check_indices(particle, 0, "sdekit::RandomStream");
+  detail::require(stream < (std::uint32_t{1} << 31), "sdekit::RandomStream", "stream", stream, "must be below 2^31");
+}
+
+void RandomStream::refill() {
+  r123::Philox4x32_R<10> philox;
+  const r123::Philox4x32::key_type key = {{key_[0], key_[1]}};
+  for (int b = 0; b < blocks_per_refill; ++b) {
+    const std::uint64_t index = block_ + static_cast<std::uint64_t>(b);
+    // The top bit of the last counter word separates these streams from the Wiener increments (step pairs < 2^62).
+    const r123::Philox4x32::ctr_type counter = {{static_cast<std::uint32_t>(index),
+                                                 static_cast<std::uint32_t>(index >> 32), seed_high_,
+                                                 0x80000000u | stream_}};
+    const r123::Philox4x32::ctr_type out = philox(counter, key);
+    for (int w = 0; w < 4; ++w) buffer_[static_cast<std::size_t>(4 * b + w)] = out[static_cast<std::size_t>(w)];
+  }
+  block_ += blocks_per_refill;
+  used_ = 0;
+}
+
+double RandomStream::normal() {
+  if (has_spare_normal_) {
+    has_spare_normal_ = false;
+    return spare_normal_;
+  }
+  // The same Box–Muller kernels as the Wiener increments: two 64-bit draws make two normals.
+  const std::uint64_t a = next_u64();
+  const std::uint64_t b = next_u64();
+  const double r = radius_scalar(static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(a >> 32));
+  double s, c;
+  sincos_scalar(b >> 11, s, c);
+  spare_normal_ = r * s;
+  has_spare_normal_ = true;
+  return r * c;
+}
+
+}  // namespace sdekit
