@@ -13,8 +13,8 @@
 // and the Itô form subtracts ½ h Σ_j L^j b^j ≈ ¼ √h Σ_j [b^j(X + b^j √h) − b^j(X − b^j √h)] (a central
 // difference: a one-sided one would leave a mean error of order h^{3/2} per step). Non-commutative noise would
 // need Lévy areas, which are not simulated.
+#include <sdekit/core/stepper.hpp>
 #include <sdekit/detail/noise_term.hpp>
-#include <sdekit/core/problem.hpp>
 
 #include <cmath>
 
@@ -24,25 +24,30 @@ namespace sdekit {
 class Milstein {
  public:
   /// Strong order.
-  static constexpr double order() { return 1.0; }
+  template <class P, class X>
+  static constexpr double strong_order() { return 1.0; }
   /// Weak order.
+  template <class P, class X>
   static constexpr double weak_order() { return 1.0; }
+  /// Itô and Stratonovich problems with scalar, diagonal, additive or commutative general noise; an analytic
+  /// ∂b/∂x for scalar and diagonal noise only.
+  template <class P, class X>
+  static constexpr Support supports() {
+    if constexpr (noncommutative_noise<P, X>()) return Support::commutative_noise_only;
+    else if constexpr (noise_kind_v<P, X> == NoiseKind::general && P::has_diffusion_derivative)
+      return Support::derivative_needs_scalar_or_diagonal_noise;
+    else return Support::yes;
+  }
+  /// ΔW only: the supported noise kinds need no Lévy areas.
+  template <class P, class X>
+  static constexpr NoiseInformation noise_information() { return NoiseInformation::wiener; }
 
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
-    static_assert(check_problem<P, X>());
+    static_assert(check_stepper<Milstein, P, X>());
     constexpr NoiseKind kind = noise_kind_v<P, X>;
     using B = diffusion_value_t<P, X>;
-    if constexpr (kind == NoiseKind::general) {
-      static_assert(P::is_commutative || P::is_additive || B::ColsAtCompileTime == 1,
-                    "sdekit::Milstein needs commutative noise for an n×m diffusion: with non-commuting columns the "
-                    "scheme needs Lévy areas, which sdekit does not simulate. If L^j b^k = L^k b^j holds, declare "
-                    "it with make_sde(a, b, sdekit::commutative); otherwise use sdekit::EulerMaruyama (Itô, strong "
-                    "order 0.5) or sdekit::StochasticHeun (Stratonovich, strong order 0.5 on such noise)");
-      static_assert(!P::has_diffusion_derivative,
-                    "sdekit::Milstein takes an analytic diffusion derivative for scalar and diagonal noise only");
-    }
     const X a = problem.drift(x, t);
     const B b = problem.diffusion(x, t);
     X next = x + a * dt + detail::noise_term<X>(b, dW);

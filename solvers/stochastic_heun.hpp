@@ -4,26 +4,34 @@
 //   X_{n+1} = X_n + ½[a(X_n,t_n) + a(X̃,t_{n+1})] h + ½[b(X_n,t_n) + b(X̃,t_{n+1})] ΔW
 // The trapezoidal average is what makes it converge to the Stratonovich solution: strong order 1.0 for
 // commutative noise (scalar, diagonal, additive), 0.5 otherwise; weak order 1.0.
+#include <sdekit/core/stepper.hpp>
 #include <sdekit/detail/noise_term.hpp>
-#include <sdekit/core/problem.hpp>
 
 namespace sdekit {
 
 /// The stochastic Heun scheme for Stratonovich SDEs (and Itô SDEs with additive noise, where the two agree).
 class StochasticHeun {
  public:
-  /// Strong order for commutative noise.
-  static constexpr double order() { return 1.0; }
+  /// Strong order on problem P: 1.0 for commutative noise (scalar, diagonal, additive, declared commutative),
+  /// 0.5 for general noise whose columns do not commute.
+  template <class P, class X>
+  static constexpr double strong_order() { return noncommutative_noise<P, X>() ? 0.5 : 1.0; }
   /// Weak order.
+  template <class P, class X>
   static constexpr double weak_order() { return 1.0; }
+  /// Stratonovich problems of any noise kind; Itô ones only with additive noise, where the calculi agree.
+  template <class P, class X>
+  static constexpr Support supports() {
+    return P::is_stratonovich || P::is_additive ? Support::yes : Support::stratonovich_only;
+  }
+  /// ΔW only.
+  template <class P, class X>
+  static constexpr NoiseInformation noise_information() { return NoiseInformation::wiener; }
 
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
-    static_assert(check_problem<P, X>());
-    static_assert(P::is_stratonovich || P::is_additive,
-                  "sdekit::StochasticHeun converges to the Stratonovich solution; declare the problem with "
-                  "sdekit::stratonovich, or use sdekit::EulerMaruyama or sdekit::Milstein for an Itô problem");
+    static_assert(check_stepper<StochasticHeun, P, X>());
     using B = diffusion_value_t<P, X>;
     const X a0 = problem.drift(x, t);
     const B b0 = problem.diffusion(x, t);

@@ -4,6 +4,8 @@
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/state.hpp>
 #include <sdekit/core/problem.hpp>
+#include <sdekit/core/increment.hpp>
+#include <sdekit/core/stepper.hpp>
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/time_grid.hpp>
 #include <sdekit/core/integrate.hpp>

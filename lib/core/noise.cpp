@@ -74,9 +74,12 @@ std::array<std::uint32_t, 2> key_of(std::uint64_t seed, std::uint64_t particle) 
 // second (through the angle) give cos for the even step and sin for the odd one. A scalar SDE thus spends one
 // Philox call and one log per two steps. The top bit of word 3 stays 0 (j < 2^62), which keeps these counters
 // apart from RandomStream's.
-std::array<std::uint32_t, 4> pair_counter(std::uint64_t seed, std::uint64_t step_pair, std::uint32_t component) {
+// Bit 30 of word 3 (free since j < 2^62) selects the counter space: 0 for the Wiener increments, 1 for the extra
+// step integrals (space-time and Lévy areas), so adding those never changes a Wiener increment's bits.
+std::array<std::uint32_t, 4> pair_counter(std::uint64_t seed, std::uint64_t step_pair, std::uint32_t component,
+                                          NoiseSpace space = NoiseSpace::wiener) {
   return {component, static_cast<std::uint32_t>(step_pair), static_cast<std::uint32_t>(seed >> 32),
-          static_cast<std::uint32_t>(step_pair >> 32)};
+          static_cast<std::uint32_t>(step_pair >> 32) | (static_cast<std::uint32_t>(space) << 30)};
 }
 
 // ---- portable scalar kernels (the reference definition of the bits) ----
@@ -147,9 +150,9 @@ void box_muller(const std::array<std::uint32_t, 4>& w, double& z_even, double& z
 // Steps 2j (even, may be null) and 2j+1 (odd, may be null) for particles [first, first + n), component-major
 // with row stride `stride`, particles from index `offset` within the row.
 void block_portable(std::uint64_t seed, std::uint64_t first, std::size_t offset, std::size_t n, std::uint64_t pair,
-                    std::size_t components, std::size_t stride, double* even, double* odd) {
+                    std::size_t components, std::size_t stride, double* even, double* odd, NoiseSpace space) {
   for (std::size_t c = 0; c < components; ++c) {
-    const auto counter = pair_counter(seed, pair, static_cast<std::uint32_t>(c));
+    const auto counter = pair_counter(seed, pair, static_cast<std::uint32_t>(c), space);
     for (std::size_t p = offset; p < offset + n; ++p) {
       double z0, z1;
       box_muller(philox4x32_10(counter, key_of(seed, first + p)), z0, z1);
@@ -285,13 +288,13 @@ SDEKIT_AVX2 inline void box_muller_avx2(__m256i w0, __m256i w1, __m256i w2, __m2
 }
 
 SDEKIT_AVX2 void block_avx2(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair,
-                            std::size_t components, std::size_t stride, double* even, double* odd) {
+                            std::size_t components, std::size_t stride, double* even, double* odd, NoiseSpace space) {
   constexpr int U = 2;
   constexpr std::size_t width = 4 * U;
   const std::size_t vector_end = n - n % width;
   const __m256i low = splat64(0xffffffffull);
   for (std::size_t c = 0; c < components; ++c) {
-    const auto counter = pair_counter(seed, pair, static_cast<std::uint32_t>(c));
+    const auto counter = pair_counter(seed, pair, static_cast<std::uint32_t>(c), space);
     double* e = even ? even + c * stride : nullptr;
     double* o = odd ? odd + c * stride : nullptr;
     for (std::size_t p = 0; p < vector_end; p += width) {
@@ -305,7 +308,8 @@ SDEKIT_AVX2 void block_avx2(std::uint64_t seed, std::uint64_t first, std::size_t
         box_muller_avx2(w0[u], w1[u], w2[u], w3[u], e ? e + p + 4 * u : nullptr, o ? o + p + 4 * u : nullptr);
     }
   }
-  if (vector_end < n) block_portable(seed, first, vector_end, n - vector_end, pair, components, stride, even, odd);
+  if (vector_end < n)
+    block_portable(seed, first, vector_end, n - vector_end, pair, components, stride, even, odd, space);
 }
 
 SDEKIT_AVX2 void log_block_avx2(const double* x, std::size_t n, double* out) {
@@ -336,14 +340,14 @@ bool avx2_available() { return false; }
 #endif
 
 void block_dispatch(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair,
-                    std::size_t components, double* even, double* odd) {
+                    std::size_t components, double* even, double* odd, NoiseSpace space) {
 #ifdef SDEKIT_NOISE_X86
   if (avx2_available()) {
-    block_avx2(seed, first, n, pair, components, n, even, odd);
+    block_avx2(seed, first, n, pair, components, n, even, odd, space);
     return;
   }
 #endif
-  block_portable(seed, first, 0, n, pair, components, n, even, odd);
+  block_portable(seed, first, 0, n, pair, components, n, even, odd, space);
 }
 
 }  // namespace
@@ -356,19 +360,21 @@ std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> counter,
   return {r[0], r[1], r[2], r[3]};
 }
 
-double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component) {
+double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component,
+                       NoiseSpace space) {
   check_indices(particle, step, "sdekit::standard_normal");
   double z0, z1;
-  box_muller(philox4x32_10(pair_counter(seed, step >> 1, component), key_of(seed, particle)), z0, z1);
+  box_muller(philox4x32_10(pair_counter(seed, step >> 1, component, space), key_of(seed, particle)), z0, z1);
   return step % 2 == 0 ? z0 : z1;
 }
 
-void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out) {
+void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out,
+                      NoiseSpace space) {
   check_indices(particle, step, "sdekit::standard_normals");
   const auto key = key_of(seed, particle);
   for (std::size_t c = 0; c < count; ++c) {
     double z0, z1;
-    box_muller(philox4x32_10(pair_counter(seed, step >> 1, static_cast<std::uint32_t>(c)), key), z0, z1);
+    box_muller(philox4x32_10(pair_counter(seed, step >> 1, static_cast<std::uint32_t>(c), space), key), z0, z1);
     out[c] = step % 2 == 0 ? z0 : z1;
   }
 }
@@ -378,16 +384,17 @@ void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, st
   if (particles == 0) return;
   check_indices(first_particle + particles - 1, step, "sdekit::standard_normals_block");
   block_dispatch(seed, first_particle, particles, step >> 1, components, step % 2 == 0 ? out : nullptr,
-                 step % 2 == 0 ? nullptr : out);
+                 step % 2 == 0 ? nullptr : out, NoiseSpace::wiener);
 }
 
 void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
-                                 std::uint64_t step_pair, std::size_t components, double* even, double* odd) {
+                                 std::uint64_t step_pair, std::size_t components, double* even, double* odd,
+                                 NoiseSpace space) {
   if (particles == 0) return;
   check_indices(first_particle + particles - 1, 0, "sdekit::standard_normals_block_pair");
   detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::standard_normals_block_pair", "step_pair", step_pair,
                   "must be below 2^62");
-  block_dispatch(seed, first_particle, particles, step_pair, components, even, odd);
+  block_dispatch(seed, first_particle, particles, step_pair, components, even, odd, space);
 }
 
 namespace detail {
@@ -425,7 +432,7 @@ void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_par
   if (particles == 0) return;
   check_indices(first_particle + particles - 1, step, "sdekit::detail::standard_normals_block_portable");
   block_portable(seed, first_particle, 0, particles, step >> 1, components, particles,
-                 step % 2 == 0 ? out : nullptr, step % 2 == 0 ? nullptr : out);
+                 step % 2 == 0 ? out : nullptr, step % 2 == 0 ? nullptr : out, NoiseSpace::wiener);
 }
 
 }  // namespace detail

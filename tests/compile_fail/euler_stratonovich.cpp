@@ -1,4 +1,4 @@
-// expect: sdekit::EulerMaruyama integrates It.* SDEs
+// expect: this stepper integrates It.* SDEs only
 #include <sdekit/solvers/euler_maruyama.hpp>
 int main() {
   auto problem = sdekit::make_sde([](double x, double) { return -x; }, [](double x, double) { return x; },

@@ -1,4 +1,4 @@
-// expect: sdekit::StochasticHeun converges to the Stratonovich solution
+// expect: this stepper converges to the Stratonovich solution
 #include <sdekit/solvers/stochastic_heun.hpp>
 int main() {
   auto problem = sdekit::make_sde([](double x, double) { return -x; }, [](double x, double) { return x; });

@@ -1,4 +1,4 @@
-// expect: sdekit::Milstein needs commutative noise
+// expect: this stepper needs commutative noise
 #include <sdekit/solvers/milstein.hpp>
 int main() {
   using Vec2 = Eigen::Vector2d;

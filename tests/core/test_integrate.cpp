@@ -119,7 +119,7 @@ TEST_CASE("Boost.Odeint's integrate_const drives an sdekit stepper step for step
   });
   CHECK(steps == 16);
   CHECK(stepper.steps_taken() == 16);  // the counter is shared by odeint's copies of the stepper
-  CHECK(stepper.order() == 1.0);
+  CHECK(stepper.order() == 1.0);  // Milstein's declared strong order on this problem
   REQUIRE(times.size() == 17);
   CHECK(times.back() == doctest::Approx(1.0));
 

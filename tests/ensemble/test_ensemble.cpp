@@ -93,7 +93,19 @@ const auto ou_problem = sdekit::make_sde([](double x, double) { return ou_theta 
                                          [](double, double) { return ou_sigma; });
 
 // A "stepper" that applies the exact OU transition over dt, using dW/√dt as its standard normal.
-struct ExactOu {
+// The traits of the exact-transition "steppers" below: exact in law (any weak order), any problem, ΔW only.
+struct ExactTransitionTraits {
+  template <class P, class X>
+  static constexpr double strong_order() { return 1.0; }
+  template <class P, class X>
+  static constexpr double weak_order() { return std::numeric_limits<double>::infinity(); }
+  template <class P, class X>
+  static constexpr sdekit::Support supports() { return sdekit::Support::yes; }
+  template <class P, class X>
+  static constexpr sdekit::NoiseInformation noise_information() { return sdekit::NoiseInformation::wiener; }
+};
+
+struct ExactOu : ExactTransitionTraits {
   template <class P>
   void do_step(const P&, double& x, double, double dt, double dw) const {
     const double decay = std::exp(-ou_theta * dt);
@@ -115,7 +127,7 @@ void linear_transition(const Eigen::Matrix2d& A, const M23& B, double t, Eigen::
 
 // A "stepper" applying the exact transition of dx = A x dt + B dW over its fixed step h, with the 3 Wiener
 // increments mapped to N(0, Q_h) by M = [chol(Q_h) | 0].
-struct ExactLinear {
+struct ExactLinear : ExactTransitionTraits {
   Eigen::Matrix2d F;
   M23 M = M23::Zero();
   double h;

@@ -1,8 +1,10 @@
 #pragma once
 // Integrating one path: a stepper, a problem, a state, a time span and step, a noise source, an observer.
-// A noise source is any callable noise(step, t, dt, dW) that fills the Wiener increment dW of step `step`
-// over [t, t + dt] — GaussianNoise, BrownianPath, or the user's own.
-#include <sdekit/core/problem.hpp>
+// A noise source is any callable noise(step, t, dt, inc) that fills the increment of step `step` over [t, t + dt]
+// — GaussianNoise, BrownianPath, or the user's own. The increment's type is the stepper's increment_t<S, P, X>:
+// the Wiener increment ΔW (a double or a vector) for most schemes, a struct with ΔW, I_(1,0) and Lévy areas for
+// schemes that ask for them (core/increment.hpp).
+#include <sdekit/core/stepper.hpp>
 #include <sdekit/core/time_grid.hpp>
 
 #include <cstddef>
@@ -22,14 +24,16 @@ namespace detail {
 template <class Stepper, class P, class X, class Noise, class OnStep>
 void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, Noise& noise, std::string_view where,
               OnStep&& on_step) {
-  static_assert(check_problem<P, X>());
+  static_assert(check_stepper<Stepper, P, X>());
+  using Inc = increment_t<Stepper, P, X>;
+  static_assert(check_noise_source<Noise, Inc>());
   detail::require(all_finite(x), where, "x0", x, "must be finite");
-  wiener_increment_t<P, X> dW = make_increment<P, X>(noise_dimension(problem, x, grid.time(0), where));
+  Inc inc = make_zero_increment<Inc>(noise_dimension(problem, x, grid.time(0), where));
   for (std::size_t k = 0; k < grid.steps(); ++k) {
     const double t = grid.time(k);
     const double h = grid.step_size(k);
-    noise(static_cast<std::uint64_t>(k), t, h, dW);
-    stepper.do_step(problem, x, t, h, dW);
+    noise(static_cast<std::uint64_t>(k), t, h, inc);
+    stepper.do_step(problem, x, t, h, inc);
     on_step(k + 1);
   }
 }

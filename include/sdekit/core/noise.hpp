@@ -7,6 +7,7 @@
 // here has hidden state that depends on the order of calls, which is what makes ensembles bitwise reproducible
 // for any thread count.
 #include <sdekit/core/errors.hpp>
+#include <sdekit/core/increment.hpp>
 #include <sdekit/core/state.hpp>
 
 #include <algorithm>
@@ -22,11 +23,19 @@ namespace sdekit {
 /// The Philox4x32-10 block function (Salmon et al. 2011), as Random123 defines it: 4 words out per counter.
 std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key);
 
-/// The standard normal Z(seed, particle, step, component). particle < 2^32, step < 2^63.
-double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component);
+/// The Philox counter spaces: each kind of normal has its own, so adding one kind never changes another's bits.
+enum class NoiseSpace : std::uint32_t {
+  wiener = 0,          ///< the Wiener increments ΔW of each step
+  step_integrals = 1,  ///< the extra normals of a step's time integrals and Lévy areas (see core/increment.hpp)
+};
+
+/// The standard normal Z(seed, particle, step, component) of counter space `space`. particle < 2^32, step < 2^63.
+double standard_normal(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component,
+                       NoiseSpace space = NoiseSpace::wiener);
 
 /// Z(seed, particle, step, c) for c = 0 … count−1, written to out[c].
-void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out);
+void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::size_t count, double* out,
+                      NoiseSpace space = NoiseSpace::wiener);
 
 /// The block kernel for one step: Z(seed, first_particle + p, step, c) for p < particles, c < components,
 /// written component-major to out[c * particles + p]. Vectorised across particles; bitwise equal to
@@ -37,7 +46,8 @@ void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, st
 /// Two steps at once, what ensembles use: Z(seed, first_particle + p, 2·step_pair, c) to even[c * particles + p]
 /// and Z(seed, first_particle + p, 2·step_pair + 1, c) to odd[c * particles + p]; either pointer may be null.
 void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
-                                 std::uint64_t step_pair, std::size_t components, double* even, double* odd);
+                                 std::uint64_t step_pair, std::size_t components, double* even, double* odd,
+                                 NoiseSpace space = NoiseSpace::wiener);
 
 /// A per-particle stream of random numbers for everything that is not a Wiener increment (initial states,
 /// event times of jump processes). Draw j of stream s is a pure function of (seed, particle, s, j).
@@ -107,30 +117,52 @@ X standard_normal_state(RandomStream& rng, const X& like) {
   }
 }
 
-/// Writes sqrt(dt)·Z(seed, particle, step, c) into the increment dW (double or Eigen vector, already sized).
+/// Fills the increment of step `step` (length dt) of (seed, particle), of any increment type, already sized:
+/// ΔW = sqrt(dt)·Z(seed, particle, step, ·) from the Wiener space, and the extra step integrals from the normals
+/// Z(seed, particle, step, ·) of the step-integral space (see complete_increment).
 template <class Inc>
-void fill_increment(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, double dt, Inc& dW) {
-  const double scale = std::sqrt(dt);
+void fill_increment(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, double dt, Inc& inc) {
   if constexpr (std::is_arithmetic_v<Inc>) {
-    dW = scale * standard_normal(seed, particle, step, 0);
+    inc = std::sqrt(dt) * standard_normal(seed, particle, step, 0);
+  } else if constexpr (is_eigen_v<Inc>) {
+    standard_normals(seed, particle, step, static_cast<std::size_t>(inc.size()), inc.data());
+    inc *= std::sqrt(dt);
   } else {
-    standard_normals(seed, particle, step, static_cast<std::size_t>(dW.size()), dW.data());
-    dW *= scale;
+    fill_increment(seed, particle, step, dt, inc.dW);
+    complete_increment(inc, dt, [&](std::size_t c) {
+      return standard_normal(seed, particle, step, static_cast<std::uint32_t>(c), NoiseSpace::step_integrals);
+    });
+  }
+}
+
+/// Fills an increment (already sized) for a step of length dt from a RandomStream: ΔW's normals first, one per
+/// Wiener process, then the extra normals of complete_increment.
+template <class Inc>
+void draw_increment(RandomStream& rng, double dt, Inc& inc) {
+  if constexpr (std::is_arithmetic_v<Inc>) {
+    inc = std::sqrt(dt) * rng.normal();
+  } else if constexpr (is_eigen_v<Inc>) {
+    for (Eigen::Index i = 0; i < inc.size(); ++i) inc[i] = rng.normal();
+    inc *= std::sqrt(dt);
+  } else {
+    draw_increment(rng, dt, inc.dW);
+    complete_increment(inc, dt, [&](std::size_t) { return rng.normal(); });
   }
 }
 }  // namespace detail
 
-/// A noise source of independent Wiener increments: step k of length dt gets sqrt(dt)·Z(seed, particle, k, ·).
+/// A noise source of independent Wiener increments: step k of length dt gets sqrt(dt)·Z(seed, particle, k, ·), and,
+/// for steppers that ask for them, the step's I_(1,0) and Lévy areas from the step-integral counter space.
 /// This is exactly the noise an ensemble gives particle `particle`.
 class GaussianNoise {
  public:
   /// Increments for particle `particle` of the run with this seed.
   explicit GaussianNoise(std::uint64_t seed, std::uint64_t particle = 0) : seed_(seed), particle_(particle) {}
 
-  /// The noise-source call: fills dW with the increment of step `step`, which spans [t, t + dt].
+  /// The noise-source call: fills the increment (of any type in core/increment.hpp) of step `step` over [t, t + dt].
   template <class Inc>
-  void operator()(std::uint64_t step, double /*t*/, double dt, Inc& dW) const {
-    detail::fill_increment(seed_, particle_, step, dt, dW);
+  void operator()(std::uint64_t step, double /*t*/, double dt, Inc& inc) const {
+    detail::fill_increment(seed_, particle_, step, dt, inc);
   }
 
   std::uint64_t seed() const { return seed_; }          ///< the seed
@@ -141,9 +173,13 @@ class GaussianNoise {
   std::uint64_t particle_;
 };
 
-/// One Brownian path on a fine grid t0 + i·h. The increment over any interval whose ends lie on the grid is
-/// the sum of the fine increments inside it, so the same path can be integrated with any dt that is a
-/// multiple of h — what strong-order tests need.
+/// One Brownian path on a fine grid t0 + i·h. The increment over any interval whose ends lie on the grid is built
+/// from the fine increments inside it, so the same path can be integrated with any dt that is a multiple of h —
+/// what strong-order tests need. ΔW is the sum of the fine ΔW in grid order; I_(1,0) and the Lévy areas follow
+/// exactly by Chen's relation: over [s, u] split at v,
+///   I_(1,0)(s,u) = I_(1,0)(s,v) + I_(1,0)(v,u) + (u − v)·ΔW(s,v)
+///   A_jk(s,u)    = A_jk(s,v) + A_jk(v,u) + ½ (ΔW_j(s,v) ΔW_k(v,u) − ΔW_k(s,v) ΔW_j(v,u)).
+/// The fine steps are GaussianNoise(seed, particle)'s steps of length h.
 class BrownianPath {
  public:
   /// The path of `dimension` Wiener processes for (seed, particle) on the grid t0 + i·fine_dt.
@@ -157,6 +193,26 @@ class BrownianPath {
   double fine_dt() const { return h_; }                  ///< the fine step h
   std::size_t dimension() const { return dimension_; }   ///< number of Wiener processes
 
+  /// Draws the first `fine_steps` fine steps once and keeps them (ΔW, and the step-integral normals): later queries
+  /// inside them cost additions only. The values are the same with or without the cache.
+  BrownianPath& cache(std::size_t fine_steps) {
+    const auto m = static_cast<Eigen::Index>(dimension_);
+    const auto extra = static_cast<Eigen::Index>(dimension_ + dimension_ * (dimension_ - 1) / 2);
+    fine_dW_.resize(m, static_cast<Eigen::Index>(fine_steps));
+    fine_extra_.resize(extra, static_cast<Eigen::Index>(fine_steps));
+    for (std::size_t i = 0; i < fine_steps; ++i) {
+      const auto col = static_cast<Eigen::Index>(i);
+      standard_normals(seed_, particle_, i, dimension_, fine_dW_.col(col).data());
+      fine_dW_.col(col) *= std::sqrt(h_);
+      standard_normals(seed_, particle_, i, static_cast<std::size_t>(extra), fine_extra_.col(col).data(),
+                       NoiseSpace::step_integrals);
+    }
+    return *this;
+  }
+
+  /// The fine Wiener increments, dimension × fine_steps, after cache(fine_steps); empty before.
+  const Eigen::MatrixXd& fine_increments() const { return fine_dW_; }
+
   /// Grid index of time t; throws unless t lies on the grid (within 1e-9·h), calling t `name` in the message.
   std::uint64_t index_of(double t, std::string_view name = "t") const {
     const double steps = (t - t0_) / h_;
@@ -166,50 +222,77 @@ class BrownianPath {
     return static_cast<std::uint64_t>(nearest);
   }
 
-  /// W(grid index i1) − W(grid index i0), i0 ≤ i1: the fine increments i0 … i1−1 summed in that order.
+  /// The increment (of any type in core/increment.hpp, already sized) between grid indices i0 ≤ i1.
   template <class Inc>
-  void increment(std::uint64_t i0, std::uint64_t i1, Inc& dW) const {
-    if constexpr (std::is_arithmetic_v<Inc>) {
-      detail::require(dimension_ == 1, "sdekit::BrownianPath::increment", "dimension", dimension_, "needs a vector increment");
-      dW = 0.0;
-      double fine = 0.0;
-      for (std::uint64_t i = i0; i < i1; ++i) {
-        detail::fill_increment(seed_, particle_, i, h_, fine);
-        dW += fine;
-      }
-    } else {
-      detail::require(static_cast<std::size_t>(dW.size()) == dimension_, "sdekit::BrownianPath::increment", "dW.size()",
-              dW.size(), "must equal the path's dimension " + detail::to_text(dimension_));
-      dW.setZero();
-      Inc fine = dW;
-      for (std::uint64_t i = i0; i < i1; ++i) {
-        detail::fill_increment(seed_, particle_, i, h_, fine);
-        dW += fine;
+  void increment(std::uint64_t i0, std::uint64_t i1, Inc& inc) const {
+    auto& dW = wiener_part(inc);
+    detail::require(wiener_dimension(dW) == dimension_, "sdekit::BrownianPath::increment", "dW.size()",
+                    wiener_dimension(dW), "must equal the path's dimension " + detail::to_text(dimension_));
+    detail::require(i0 <= i1, "sdekit::BrownianPath::increment", "i1", i1, "must not be below i0 = " + detail::to_text(i0));
+    using W = std::remove_cvref_t<decltype(dW)>;
+    Inc fine = inc;
+    inc = make_zero_increment<Inc>(dimension_);
+    for (std::uint64_t i = i0; i < i1; ++i) {
+      fine_step(i, fine);
+      if constexpr (information_of_v<Inc> != NoiseInformation::wiener) {
+        const W& before = inc.dW;  // ΔW from i0 up to fine step i, for Chen's relation
+        if constexpr (information_of_v<Inc> == NoiseInformation::levy_area && !std::is_arithmetic_v<W>) {
+          for (std::size_t j = 0; j < dimension_; ++j)
+            for (std::size_t k = 0; k < dimension_; ++k) {
+              const auto jj = static_cast<Eigen::Index>(j), kk = static_cast<Eigen::Index>(k);
+              inc.A(jj, kk) += fine.A(jj, kk) + 0.5 * (before[jj] * fine.dW[kk] - before[kk] * fine.dW[jj]);
+            }
+        }
+        inc.I10 += fine.I10 + h_ * before;
+        inc.dW += fine.dW;
+      } else {
+        inc += fine;
       }
     }
   }
 
   /// The noise-source call: the increment over [t, t + dt]; both ends must lie on the grid.
   template <class Inc>
-  void operator()(std::uint64_t /*step*/, double t, double dt, Inc& dW) const {
+  void operator()(std::uint64_t /*step*/, double t, double dt, Inc& inc) const {
     const std::uint64_t start = index_of(t);
-    increment(start, index_of(t + dt, "t + dt"), dW);
+    increment(start, index_of(t + dt, "t + dt"), inc);
   }
 
   /// W(t) − W(t0) for t on the grid, component `component`.
   double value(double t, std::size_t component = 0) const {
+    detail::require(component < dimension_, "sdekit::BrownianPath::value", "component", component,
+                    "must be below the path's dimension " + detail::to_text(dimension_));
     const std::uint64_t n = index_of(t);
     double w = 0.0;
-    for (std::uint64_t i = 0; i < n; ++i) w += std::sqrt(h_) * standard_normal(seed_, particle_, i, static_cast<std::uint32_t>(component));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (i < static_cast<std::uint64_t>(fine_dW_.cols())) w += fine_dW_(static_cast<Eigen::Index>(component), static_cast<Eigen::Index>(i));
+      else w += std::sqrt(h_) * standard_normal(seed_, particle_, i, static_cast<std::uint32_t>(component));
+    }
     return w;
   }
 
  private:
+  // Fine step i as an increment of type Inc: from the cache where it holds step i, else drawn.
+  template <class Inc>
+  void fine_step(std::uint64_t i, Inc& fine) const {
+    if (i >= static_cast<std::uint64_t>(fine_dW_.cols())) {
+      detail::fill_increment(seed_, particle_, i, h_, fine);
+      return;
+    }
+    const auto col = static_cast<Eigen::Index>(i);
+    auto& dW = wiener_part(fine);
+    if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(dW)>>) dW = fine_dW_(0, col);
+    else dW = fine_dW_.col(col);
+    detail::complete_increment(fine, h_, [&](std::size_t c) { return fine_extra_(static_cast<Eigen::Index>(c), col); });
+  }
+
   std::uint64_t seed_;
   std::uint64_t particle_;
   double t0_;
   double h_;
   std::size_t dimension_;
+  Eigen::MatrixXd fine_dW_;     // cached fine ΔW, dimension × steps
+  Eigen::MatrixXd fine_extra_;  // cached step-integral normals, one column per fine step
 };
 
 }  // namespace sdekit

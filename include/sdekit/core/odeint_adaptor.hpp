@@ -2,7 +2,7 @@
 // Lets Boost.Odeint's integrate_const / integrate_times / integrate_n_steps drive an sdekit stepper with a noise
 // source and ordinary odeint observers obs(x, t). Odeint copies steppers freely, so the adaptor holds the problem
 // and the noise by reference and keeps its step counter in shared storage that every copy sees.
-#include <sdekit/core/problem.hpp>
+#include <sdekit/core/stepper.hpp>
 
 #include <boost/numeric/odeint/stepper/stepper_categories.hpp>
 
@@ -26,18 +26,18 @@ class OdeintSdeStepper {
   OdeintSdeStepper(Stepper stepper, const P& problem, Noise& noise)
       : stepper_(stepper), problem_(&problem), noise_(&noise), steps_(std::make_shared<std::uint64_t>(0)) {}
 
-  /// The wrapped scheme's strong order.
-  order_type order() const { return stepper_.order(); }
+  /// The wrapped scheme's strong order on this problem.
+  order_type order() const { return strong_order_v<Stepper, P, X>; }
 
-  /// odeint's call: the system argument is ignored (the problem is already bound); draws dW for the next step.
+  /// odeint's call: the system argument is ignored (the problem is already bound); draws the next step's increment.
   template <class System>
   void do_step(System&&, X& x, double t, double dt) {
-    if (!dW_initialised_) {
-      dW_ = make_increment<P, X>(noise_dimension(*problem_, x, t, "sdekit::OdeintSdeStepper"));
-      dW_initialised_ = true;
+    if (!increment_initialised_) {
+      increment_ = make_zero_increment<Increment>(noise_dimension(*problem_, x, t, "sdekit::OdeintSdeStepper"));
+      increment_initialised_ = true;
     }
-    (*noise_)((*steps_)++, t, dt, dW_);
-    stepper_.do_step(*problem_, x, t, dt, dW_);
+    (*noise_)((*steps_)++, t, dt, increment_);
+    stepper_.do_step(*problem_, x, t, dt, increment_);
   }
 
   /// Steps taken so far by this adaptor and all its copies.
@@ -47,15 +47,17 @@ class OdeintSdeStepper {
   Stepper stepper_;
   const P* problem_;
   Noise* noise_;
+  using Increment = increment_t<Stepper, P, X>;
   std::shared_ptr<std::uint64_t> steps_;
-  wiener_increment_t<P, X> dW_{};
-  bool dW_initialised_ = false;
+  Increment increment_{};
+  bool increment_initialised_ = false;
 };
 
 /// Makes the odeint adaptor; X is the state type (deduce it from the state you will integrate).
 template <class X, class Stepper, class P, class Noise>
 OdeintSdeStepper<Stepper, P, X, Noise> make_odeint_stepper(Stepper stepper, const P& problem, Noise& noise) {
-  static_assert(check_problem<P, X>());
+  static_assert(check_stepper<Stepper, P, X>());
+  static_assert(check_noise_source<Noise, increment_t<Stepper, P, X>>());
   return OdeintSdeStepper<Stepper, P, X, Noise>(stepper, problem, noise);
 }
 

@@ -118,45 +118,62 @@ struct increment_of<P, X, NoiseKind::general> {
 template <class P, class X>
 using wiener_increment_t = typename detail::increment_of<P, X>::type;
 
-/// Compile-time check that P is a usable SDE problem for states of type X. Each failure is one static_assert
-/// that says what is wrong; later checks are skipped so the compiler prints only that one.
+namespace detail {
+/// What is wrong with problem P on states X, in the order check_problem reports it.
+enum class ProblemDefect { none, not_sde, bad_state, drift_not_callable, drift_wrong_type, diffusion_not_callable,
+                           scalar_state_needs_scalar_diffusion, vector_state_needs_vector_or_matrix, diffusion_rows };
+
 template <class P, class X>
-constexpr bool check_problem() {
-  if constexpr (!is_sde_v<P>) {
-    static_assert(is_sde_v<P>, "sdekit: the problem must come from sdekit::make_sde(drift, diffusion)");
-    return false;
-  } else if constexpr (!StateType<X>) {
-    static_assert(StateType<X>,
-                  "sdekit: the state must be a double, a fixed-size Eigen::Matrix<double,N,1> or an Eigen::VectorXd");
-    return false;
-  } else if constexpr (!std::is_invocable_v<const decltype(P::drift)&, const X&, double>) {
-    static_assert(std::is_invocable_v<const decltype(P::drift)&, const X&, double>,
-                  "sdekit: the drift must be callable as a(x, t) with x of the state type and t a double");
-    return false;
-  } else if constexpr (!std::is_convertible_v<plain_t<std::invoke_result_t<const decltype(P::drift)&, const X&, double>>, X>) {
-    static_assert(std::is_same_v<X, void>, "sdekit: the drift a(x, t) must return a value of the state's type and shape");
-    return false;
-  } else if constexpr (!std::is_invocable_v<const decltype(P::diffusion)&, const X&, double>) {
-    static_assert(std::is_invocable_v<const decltype(P::diffusion)&, const X&, double>,
-                  "sdekit: the diffusion must be callable as b(x, t) with x of the state type and t a double");
-    return false;
-  } else {
+constexpr ProblemDefect problem_defect() {
+  if constexpr (!is_sde_v<P>) return ProblemDefect::not_sde;
+  else if constexpr (!StateType<X>) return ProblemDefect::bad_state;
+  else if constexpr (!std::is_invocable_v<const decltype(P::drift)&, const X&, double>)
+    return ProblemDefect::drift_not_callable;
+  else if constexpr (!std::is_convertible_v<plain_t<std::invoke_result_t<const decltype(P::drift)&, const X&, double>>, X>)
+    return ProblemDefect::drift_wrong_type;
+  else if constexpr (!std::is_invocable_v<const decltype(P::diffusion)&, const X&, double>)
+    return ProblemDefect::diffusion_not_callable;
+  else {
     using B = diffusion_value_t<P, X>;
     if constexpr (std::is_same_v<X, double>) {
-      static_assert(std::is_arithmetic_v<B>, "sdekit: for a scalar state the diffusion b(x, t) must return a scalar");
-      return std::is_arithmetic_v<B>;
+      return std::is_arithmetic_v<B> ? ProblemDefect::none : ProblemDefect::scalar_state_needs_scalar_diffusion;
     } else if constexpr (std::is_arithmetic_v<B> || !is_eigen_v<B>) {
-      static_assert(std::is_same_v<X, void>,
-                    "sdekit: for a vector state the diffusion b(x, t) must return a vector of the state's shape "
-                    "(diagonal noise) or an n×m matrix (general noise)");
-      return false;
+      return ProblemDefect::vector_state_needs_vector_or_matrix;
     } else {
       constexpr bool rows_ok = B::RowsAtCompileTime == Eigen::Dynamic || X::RowsAtCompileTime == Eigen::Dynamic ||
                                int(B::RowsAtCompileTime) == int(X::RowsAtCompileTime);
-      static_assert(rows_ok, "sdekit: the diffusion b(x, t) must have as many rows as the state has components");
-      return rows_ok;
+      return rows_ok ? ProblemDefect::none : ProblemDefect::diffusion_rows;
     }
   }
+}
+}  // namespace detail
+
+/// P is a usable SDE problem for states of type X: made by make_sde, with a drift a(x, t) returning a state and a
+/// diffusion b(x, t) of a shape that fits X. For requires clauses; check_problem says what is wrong.
+template <class P, class X>
+concept SdeProblem = detail::problem_defect<P, X>() == detail::ProblemDefect::none;
+
+/// Compile-time check that P is a usable SDE problem for states of type X: the static_assert front end of
+/// SdeProblem. Each failure is one static_assert that says what is wrong.
+template <class P, class X>
+constexpr bool check_problem() {
+  using enum detail::ProblemDefect;
+  constexpr detail::ProblemDefect defect = detail::problem_defect<P, X>();
+  static_assert(defect != not_sde, "sdekit: the problem must come from sdekit::make_sde(drift, diffusion)");
+  static_assert(defect != bad_state,
+                "sdekit: the state must be a double, a fixed-size Eigen::Matrix<double,N,1> or an Eigen::VectorXd");
+  static_assert(defect != drift_not_callable,
+                "sdekit: the drift must be callable as a(x, t) with x of the state type and t a double");
+  static_assert(defect != drift_wrong_type, "sdekit: the drift a(x, t) must return a value of the state's type and shape");
+  static_assert(defect != diffusion_not_callable,
+                "sdekit: the diffusion must be callable as b(x, t) with x of the state type and t a double");
+  static_assert(defect != scalar_state_needs_scalar_diffusion,
+                "sdekit: for a scalar state the diffusion b(x, t) must return a scalar");
+  static_assert(defect != vector_state_needs_vector_or_matrix,
+                "sdekit: for a vector state the diffusion b(x, t) must return a vector of the state's shape "
+                "(diagonal noise) or an n×m matrix (general noise)");
+  static_assert(defect != diffusion_rows, "sdekit: the diffusion b(x, t) must have as many rows as the state has components");
+  return defect == none;
 }
 
 /// Runtime check of the sizes a(x, t) and b(x, t) return against the state, for dynamic sizes; returns the noise

@@ -227,12 +227,13 @@ auto sample_reverse_sde(const Forward& forward, const Score& score, const Init& 
   const auto problem = reverse_sde(forward, checked);
   using P = std::decay_t<decltype(problem)>;
   const std::size_t K = times.size() - 1;
+  static_assert(check_stepper<Stepper, P, X>());
+  using Inc = increment_t<Stepper, P, X>;
   auto step = [&](X& x, std::size_t k, RandomStream& rng) {
     const double t = times[k], h = times[k] - times[k + 1];
-    wiener_increment_t<P, X> dW{};
-    if constexpr (std::is_same_v<X, double>) dW = k + 1 == K ? 0.0 : std::sqrt(h) * rng.normal();
-    else dW = k + 1 == K ? X(X::Zero(x.size())) : X(std::sqrt(h) * detail::standard_normal_state(rng, x));
-    stepper.do_step(problem, x, T - t, h, dW);
+    Inc inc = make_zero_increment<Inc>(state_size(x));  // diagonal noise: one Wiener process per component
+    if (k + 1 < K) detail::draw_increment(rng, h, inc);
+    stepper.do_step(problem, x, T - t, h, inc);
   };
   auto result = detail::run_reverse_chain(x_T, times, options, step, where);
   return DiffusionSamples<X>{std::move(result), counter.total()};

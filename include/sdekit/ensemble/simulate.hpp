@@ -6,6 +6,7 @@
 // computed afterwards from those columns in a fixed order: results are bitwise the same for any thread count.
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/problem.hpp>
+#include <sdekit/core/stepper.hpp>
 #include <sdekit/core/state.hpp>
 #include <sdekit/ensemble/statistics.hpp>
 #include <sdekit/core/time_grid.hpp>
@@ -344,9 +345,11 @@ inline constexpr bool fixed_size_v = fixed_size_of<T>();
 /// particles. Both passes run the same arithmetic per particle, so they give the same bits.
 template <class Stepper, class Problem, class P, class X, class Domain>
 struct BlockRunner {
-  using Inc = wiener_increment_t<P, X>;
+  using Inc = increment_t<Stepper, P, X>;
+  using W = wiener_increment_t<P, X>;
   static constexpr bool checks_domain = !std::is_same_v<Domain, AnyState>;
-  static constexpr bool fixed_increment = fixed_size_v<Inc>;
+  static constexpr bool fixed_increment = fixed_size_v<W>;
+  static constexpr bool wiener_only = is_wiener_increment_v<Inc>;
 
   const Stepper& stepper;
   const Problem& problem;
@@ -361,6 +364,9 @@ struct BlockRunner {
   std::size_t dead = 0;
   std::vector<double> z_even, z_odd;  // N(0,1) of steps 2j and 2j+1, component-major
   const double* z = nullptr;          // the current step's
+  std::size_t extra;                  // normals per particle-step beyond ΔW's (time integrals, Lévy areas)
+  std::vector<double> extra_even, extra_odd;  // those normals, from the step-integral counter space
+  const double* z_extra = nullptr;    // the current step's
   Inc dW;                             // used where Inc is dynamic (no allocation per step)
   std::vector<std::size_t> kept;      // block positions whose paths are kept
 
@@ -368,7 +374,8 @@ struct BlockRunner {
               std::size_t e, std::size_t noise_dim)
       : stepper(s), problem(pr), inside(d), recorder(r), begin(b), count(e - b), m(noise_dim),
         alive(e - b, 1), z_even(noise_dim * (e - b)), z_odd(noise_dim * (e - b)),
-        dW(make_increment<P, X>(noise_dim)) {
+        extra(extra_normal_count<Inc>(noise_dim)), extra_even(extra * (e - b)), extra_odd(extra * (e - b)),
+        dW(make_zero_increment<Inc>(noise_dim)) {
     xs.reserve(count);
     if constexpr (is_per_particle_v<Problem>) problems.reserve(count);
     for (std::size_t p = 0; p < count; ++p)
@@ -400,14 +407,25 @@ struct BlockRunner {
   void draw_pair(std::uint64_t seed, std::uint64_t pair, bool need_odd) {
     standard_normals_block_pair(seed, begin, count, pair, m, z_even.data(), need_odd ? z_odd.data() : nullptr);
     z = z_even.data();
+    if (extra > 0) {
+      standard_normals_block_pair(seed, begin, count, pair, extra, extra_even.data(),
+                                  need_odd ? extra_odd.data() : nullptr, NoiseSpace::step_integrals);
+      z_extra = extra_even.data();
+    }
   }
 
-  // The Wiener increment of particle p: sqrt(h)·Z, scaled in the same order whichever pass runs.
+  // The increment of particle p: ΔW = sqrt(h)·Z, scaled in the same order whichever pass runs, then the step
+  // integrals from the extra normals (the same values GaussianNoise(seed, particle) gives).
   template <class Target>
-  void increment_of(std::size_t p, double sqrt_h, Target& target) const {
-    if constexpr (std::is_arithmetic_v<Target>) target = sqrt_h * z[p];
-    else
+  void increment_of(std::size_t p, double h, double sqrt_h, Target& target) const {
+    if constexpr (std::is_arithmetic_v<Target>) {
+      target = sqrt_h * z[p];
+    } else if constexpr (is_eigen_v<Target>) {
       for (std::size_t c = 0; c < m; ++c) target[static_cast<Eigen::Index>(c)] = sqrt_h * z[c * count + p];
+    } else {
+      increment_of(p, h, sqrt_h, target.dW);
+      complete_increment(target, h, [&](std::size_t c) { return z_extra[c * count + p]; });
+    }
   }
 
   static bool finite(const X& x) {
@@ -432,7 +450,19 @@ struct BlockRunner {
     const double* __restrict noise = z;
     const std::size_t n = count;
     const Stepper& st = stepper;
-    if constexpr (std::is_arithmetic_v<Inc>) {
+    if constexpr (!wiener_only) {
+      for (std::size_t p = 0; p < n; ++p) {
+        out[p] = in[p];
+        if constexpr (fixed_increment) {
+          Inc local;
+          increment_of(p, h, sqrt_h, local);
+          st.do_step(problem_of(p), out[p], t, h, local);
+        } else {
+          increment_of(p, h, sqrt_h, dW);
+          st.do_step(problem_of(p), out[p], t, h, dW);
+        }
+      }
+    } else if constexpr (std::is_arithmetic_v<Inc>) {
       for (std::size_t p = 0; p < n; ++p) {
         X y = in[p];
         st.do_step(problem_of(p), y, t, h, sqrt_h * noise[p]);
@@ -480,10 +510,10 @@ struct BlockRunner {
       try {
         if constexpr (fixed_increment) {
           Inc local;
-          increment_of(p, sqrt_h, local);
+          increment_of(p, h, sqrt_h, local);
           stepper.do_step(problem_of(p), ys[p], t, h, local);
         } else {
-          increment_of(p, sqrt_h, dW);
+          increment_of(p, h, sqrt_h, dW);
           stepper.do_step(problem_of(p), ys[p], t, h, dW);
         }
         if (!finite(ys[p])) reason = "non-finite state";
@@ -505,7 +535,10 @@ struct BlockRunner {
   }
 
   void step(std::size_t k, double t, double h) {
-    if (k % 2 == 1) z = z_odd.data();
+    if (k % 2 == 1) {
+      z = z_odd.data();
+      z_extra = extra_odd.data();
+    }
     const double sqrt_h = std::sqrt(h);
     if (ys.size() != xs.size()) ys = xs;
     if (dead == 0 && fast_pass(t, h, sqrt_h)) {
@@ -534,7 +567,7 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
                        const Domain& inside = {}) {
   using X = typename detail::initial_state<Init>::type;
   using P = typename detail::particle_problem<Problem>::type;
-  static_assert(check_problem<P, X>());
+  static_assert(check_stepper<Stepper, P, X>());
   constexpr const char* where = "sdekit::simulate_ensemble";
   detail::validate_options(options, where);
   const TimeGrid grid(options.t0, options.t1, options.dt, options.save_times, where);

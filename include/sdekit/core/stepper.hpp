@@ -1,0 +1,129 @@
+#pragma once
+// The stepper contract. A stepper is a class with
+//   do_step(problem, x, t, h, inc)              advance x in place from t to t + h given the step's noise increment
+// and four traits, each a static constexpr member function template of the problem type P and the state type X (the
+// pair fixes the noise kind, on which orders and needs depend):
+//   strong_order<P, X>(), weak_order<P, X>()   the orders on P, honestly (Euler–Maruyama is strong order 1 on
+//                                                additive noise, 0.5 otherwise)
+//   supports<P, X>()                            Support::yes, or the reason it cannot integrate P
+//   noise_information<P, X>()                   the Brownian information it needs (core/increment.hpp)
+// A stepper never draws random numbers: the increment comes from outside (GaussianNoise, BrownianPath, the ensemble
+// engine, a user's source), filled to the type increment_t<S, P, X>, which carries exactly what the stepper asks for.
+// This mirrors StochasticDiffEq's alg_order / alg_compatible / alg_needs_extra_process and diffrax's
+// strong_order / minimal_levy_area.
+#include <sdekit/core/increment.hpp>
+#include <sdekit/core/problem.hpp>
+
+#include <concepts>
+#include <cstdint>
+
+namespace sdekit {
+
+/// Whether a stepper can integrate a problem, and if not, why; check_stepper turns each reason into one message.
+enum class Support {
+  yes,                          ///< supported
+  ito_only,                     ///< the scheme converges to the Itô solution (Stratonovich only with additive noise)
+  stratonovich_only,            ///< the scheme converges to the Stratonovich solution (Itô only with additive noise)
+  commutative_noise_only,       ///< general n×m noise must be declared commutative (or additive)
+  scalar_or_diagonal_noise_only,  ///< the scheme is written for scalar and diagonal noise
+  additive_noise_only,          ///< the scheme assumes b independent of x (declare sdekit::additive)
+  derivative_needs_scalar_or_diagonal_noise,  ///< an analytic ∂b/∂x is used for scalar and diagonal noise only
+};
+
+/// The strong order of stepper S on problem P with states X.
+template <class S, class P, class X>
+inline constexpr double strong_order_v = S::template strong_order<P, X>();
+/// The weak order of stepper S on problem P with states X.
+template <class S, class P, class X>
+inline constexpr double weak_order_v = S::template weak_order<P, X>();
+/// The Brownian information stepper S needs per step on problem P with states X.
+template <class S, class P, class X>
+inline constexpr NoiseInformation noise_information_v = S::template noise_information<P, X>();
+/// Whether stepper S supports problem P on states X.
+template <class S, class P, class X>
+inline constexpr Support support_v = S::template supports<P, X>();
+
+/// The increment type stepper S takes for problem P on states X: the plain Wiener increment (double or vector) for
+/// schemes that need ΔW only, TimeIntegralIncrement or LevyAreaIncrement for those that need more.
+template <class S, class P, class X>
+using increment_t = increment_for_t<noise_information_v<S, P, X>, P, X>;
+
+/// S declares the stepper traits for problem P on states X.
+template <class S, class P, class X>
+concept StepperTraits = requires {
+  { S::template strong_order<P, X>() } -> std::convertible_to<double>;
+  { S::template weak_order<P, X>() } -> std::convertible_to<double>;
+  { S::template supports<P, X>() } -> std::same_as<Support>;
+  { S::template noise_information<P, X>() } -> std::same_as<NoiseInformation>;
+};
+
+/// S is a stepper that can advance states X of problem P: it declares the traits, supports P, and has
+/// do_step(problem, x, t, h, increment). For requires clauses; check_stepper says what is missing.
+template <class S, class P, class X>
+concept Stepper = SdeProblem<P, X> && StepperTraits<S, P, X> && (support_v<S, P, X> == Support::yes) &&
+                  requires(const S& s, const P& p, X& x, double t, double h, const increment_t<S, P, X>& inc) {
+                    s.do_step(p, x, t, h, inc);
+                  };
+
+/// Compile-time check that stepper S can integrate problem P on states X: the problem first (check_problem), then
+/// the traits, then supports<P, X>() — each failure one static_assert that says what is wrong and what to use.
+template <class S, class P, class X>
+constexpr bool check_stepper() {
+  if constexpr (!check_problem<P, X>()) {
+    return false;
+  } else if constexpr (!StepperTraits<S, P, X>) {
+    static_assert(StepperTraits<S, P, X>,
+                  "sdekit: a stepper declares static constexpr strong_order<P, X>(), weak_order<P, X>(), "
+                  "supports<P, X>() (a sdekit::Support) and noise_information<P, X>() (a sdekit::NoiseInformation); "
+                  "see <sdekit/core/stepper.hpp>");
+    return false;
+  } else {
+    using enum Support;
+    constexpr Support support = support_v<S, P, X>;
+    static_assert(support != ito_only,
+                  "sdekit: this stepper integrates Itô SDEs only (supports<P, X>() is Support::ito_only); for a "
+                  "Stratonovich problem use sdekit::StochasticHeun or sdekit::Milstein (or convert the drift to Itô "
+                  "form)");
+    static_assert(support != stratonovich_only,
+                  "sdekit: this stepper converges to the Stratonovich solution (supports<P, X>() is "
+                  "Support::stratonovich_only); declare the problem with sdekit::stratonovich, or use "
+                  "sdekit::EulerMaruyama or sdekit::Milstein for an Itô problem");
+    static_assert(support != commutative_noise_only,
+                  "sdekit: this stepper needs commutative noise for an n×m diffusion (supports<P, X>() is "
+                  "Support::commutative_noise_only): with non-commuting columns it would need Lévy areas. If "
+                  "L^j b^k = L^k b^j holds, declare it with make_sde(a, b, sdekit::commutative); otherwise use "
+                  "sdekit::EulerMaruyama (Itô, strong order 0.5) or sdekit::StochasticHeun (Stratonovich, strong "
+                  "order 0.5 on such noise)");
+    static_assert(support != scalar_or_diagonal_noise_only,
+                  "sdekit: this stepper is written for scalar and diagonal noise (supports<P, X>() is "
+                  "Support::scalar_or_diagonal_noise_only)");
+    static_assert(support != additive_noise_only,
+                  "sdekit: this stepper assumes additive noise (supports<P, X>() is Support::additive_noise_only); "
+                  "declare it with make_sde(a, b, sdekit::additive) if b does not depend on x");
+    static_assert(support != derivative_needs_scalar_or_diagonal_noise,
+                  "sdekit: this stepper takes an analytic diffusion derivative for scalar and diagonal noise only "
+                  "(supports<P, X>() is Support::derivative_needs_scalar_or_diagonal_noise)");
+    return support == yes;
+  }
+}
+
+/// True when the noise of problem P on states X is general n×m with columns not known to commute: m > 1 Wiener
+/// processes, not declared commutative or additive. Schemes that need commutativity lose order there.
+template <class P, class X>
+constexpr bool noncommutative_noise() {
+  if constexpr (noise_kind_v<P, X> != NoiseKind::general || P::is_commutative || P::is_additive) return false;
+  else return diffusion_value_t<P, X>::ColsAtCompileTime != 1;
+}
+
+/// Compile-time check that `noise` can fill the increments stepper S takes: noise(step, t, dt, inc).
+template <class Noise, class Inc>
+constexpr bool check_noise_source() {
+  constexpr bool callable = std::is_invocable_v<Noise&, std::uint64_t, double, double, Inc&>;
+  static_assert(callable,
+                "sdekit: the noise source must be callable as noise(step, t, dt, inc) with inc of the stepper's "
+                "increment type sdekit::increment_t<S, P, X>; a stepper that needs I_(1,0) or Lévy areas takes "
+                "sdekit::TimeIntegralIncrement / sdekit::LevyAreaIncrement, which GaussianNoise and BrownianPath fill");
+  return callable;
+}
+
+}  // namespace sdekit
