@@ -28,11 +28,12 @@ void print_backtest(const char* name, const sdekit::BacktestResult& r) {
   std::printf("\nRolling-origin backtest, %s (%zu origins, refit at each; levels 80%% and 95%%):\n", name, r.origins);
   std::printf("  %3s %4s  %6s %6s  %8s %8s  %8s %8s  %6s %6s\n", "h", "n", "cov80", "cov95", "CRPS", "naive", "MAE",
               "naive", "rw80", "rw95");
-  for (const sdekit::BacktestRow& row : r.rows) {
+  for (std::size_t k = 0; k < r.rows.size(); ++k) {
+    const sdekit::BacktestRow& row = r.rows[k];
     if (row.horizon != 1 && row.horizon != 2 && row.horizon != 5 && row.horizon != 10) continue;
     std::printf("  %3zu %4zu  %6.2f %6.2f  %8.1f %8.1f  %8.1f %8.1f  %6.2f %6.2f\n", row.horizon, row.forecasts,
-                row.coverage[0], row.coverage[1], row.crps, row.naive_crps, row.mae, row.naive_mae,
-                row.naive_coverage[0], row.naive_coverage[1]);
+                r.coverage(k, 0.8), r.coverage(k, 0.95), row.crps, row.naive_crps, row.mae, row.naive_mae,
+                r.naive_coverage(k, 0.8), r.naive_coverage(k, 0.95));
   }
 }
 
@@ -76,8 +77,9 @@ int main(int argc, char** argv) {
   for (std::size_t k = 0; k < f.points.size(); ++k) {
     if (k != 0 && k != 1 && k != 4 && k != 9 && k != 19) continue;
     const sdekit::ForecastPoint& p = f.points[k];
-    std::printf("  %6.0f %8.1f %8.1f  [%6.1f, %6.1f]  [%6.1f, %6.1f]\n", p.time, p.mean, p.median, p.lower[1],
-                p.upper[1], p.lower[2], p.upper[2]);
+    const sdekit::Interval i80 = f.interval(k, 0.8), i95 = f.interval(k, 0.95);
+    std::printf("  %6.0f %8.1f %8.1f  [%6.1f, %6.1f]  [%6.1f, %6.1f]\n", p.time, p.mean, p.median, i80.lower,
+                i80.upper, i95.lower, i95.upper);
   }
 
   // Rolling-origin backtest: the first 50 years to fit, then every origin to 1969, up to 10 years ahead.
@@ -99,17 +101,25 @@ int main(int argc, char** argv) {
     out << "year,mean,median,lo50,hi50,lo80,hi80,lo95,hi95\n";
     out << t.back() << ',' << x.back() << ',' << x.back() << ',' << x.back() << ',' << x.back() << ',' << x.back()
         << ',' << x.back() << ',' << x.back() << ',' << x.back() << '\n';
-    for (const sdekit::ForecastPoint& p : f.points)
-      out << p.time << ',' << p.mean << ',' << p.median << ',' << p.lower[0] << ',' << p.upper[0] << ',' << p.lower[1]
-          << ',' << p.upper[1] << ',' << p.lower[2] << ',' << p.upper[2] << '\n';
+    for (std::size_t k = 0; k < f.points.size(); ++k) {
+      const sdekit::ForecastPoint& p = f.points[k];
+      out << p.time << ',' << p.mean << ',' << p.median;
+      for (double level : {0.5, 0.8, 0.95}) {
+        const sdekit::Interval band = f.interval(k, level);
+        out << ',' << band.lower << ',' << band.upper;
+      }
+      out << '\n';
+    }
     std::ofstream bt("forecast_nile_backtest.csv");
     bt << "model,horizon,forecasts,coverage80,coverage95,crps,naive_crps,mae,naive_mae,naive_coverage80,"
           "naive_coverage95\n";
     for (const auto* r : {&bt_ou, &bt_gbm})
-      for (const sdekit::BacktestRow& row : r->rows)
-        bt << (r == &bt_ou ? "OU" : "GBM") << ',' << row.horizon << ',' << row.forecasts << ',' << row.coverage[0]
-           << ',' << row.coverage[1] << ',' << row.crps << ',' << row.naive_crps << ',' << row.mae << ','
-           << row.naive_mae << ',' << row.naive_coverage[0] << ',' << row.naive_coverage[1] << '\n';
+      for (std::size_t k = 0; k < r->rows.size(); ++k) {
+        const sdekit::BacktestRow& row = r->rows[k];
+        bt << (r == &bt_ou ? "OU" : "GBM") << ',' << row.horizon << ',' << row.forecasts << ',' << r->coverage(k, 0.8)
+           << ',' << r->coverage(k, 0.95) << ',' << row.crps << ',' << row.naive_crps << ',' << row.mae << ','
+           << row.naive_mae << ',' << r->naive_coverage(k, 0.8) << ',' << r->naive_coverage(k, 0.95) << '\n';
+      }
   }
   std::printf("\nWrote forecast_nile.csv and forecast_nile_backtest.csv\n");
 

@@ -1,6 +1,9 @@
 #pragma once
 // Module facade: particle ensembles, their options and results, statistics and progress display.
 #include <sdekit/ensemble/statistics.hpp>
+#include <sdekit/ensemble/options.hpp>
+#include <sdekit/ensemble/particles.hpp>
+#include <sdekit/ensemble/result.hpp>
 #include <sdekit/ensemble/simulate.hpp>
 #include <sdekit/ensemble/progress_bar.hpp>
 #include <sdekit/ensemble/sample_distance.hpp>

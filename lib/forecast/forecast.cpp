@@ -48,6 +48,18 @@ ForecastPoint normal_point(double time, double mean, double sd, std::span<const 
 
 }  // namespace
 
+namespace detail {
+
+std::size_t level_index(std::span<const double> levels, double level, std::string_view where) {
+  for (std::size_t l = 0; l < levels.size(); ++l)
+    if (std::abs(levels[l] - level) <= 1e-9) return l;
+  std::string listed = "(";
+  for (std::size_t l = 0; l < levels.size(); ++l) listed += (l ? ", " : "") + to_text(levels[l]);
+  throw_invalid(where, "level", level, "is not one of the forecast's levels " + listed + ")");
+}
+
+}  // namespace detail
+
 double crps_ensemble(std::span<const double> samples, double y) {
   std::vector<double> x;
   x.reserve(samples.size());

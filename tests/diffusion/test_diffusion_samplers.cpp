@@ -12,6 +12,9 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -270,6 +273,48 @@ TEST_CASE("samples are bitwise the same for 1 and 2 threads, for every sampler")
     return sample_predictor_corrector(ve, score, prior, op, {.predictor = Predictor::ancestral});
   });
   both([&](const ReverseSampleOptions& op) { return sample_probability_flow(ve, score, prior, op); });
+}
+
+TEST_CASE("the RunOptions slice reaches the ensemble whole: schedule, block size and progress") {
+  const VeSde ve;
+  const GaussianMixtureScore<VeSde, 2> score(ve, {0.3, 0.7}, {V2(1, 1), V2(-1, 0)},
+                                             {M2::Identity() * 0.1, data_covariance()});
+  ReverseSampleOptions o;
+  o.particles = 200;
+  o.seed = 9;
+  o.steps = 5;
+  o.threads = 2;
+  o.block_size = 1;  // 200 blocks: a dynamic schedule all but surely splits them unlike the static one
+  // The prior sampler runs in the thread that runs particle i's block, so it shows how blocks were handed out.
+  std::vector<int> thread_of(o.particles, -1);
+  int team = 0;
+  const auto prior = ve.prior_sampler<V2>();
+  auto recording_prior = [&](std::size_t i, RandomStream& rng) {
+    if (omp_in_parallel()) {
+      thread_of[i] = omp_get_thread_num();
+      if (i == 0) team = omp_get_num_threads();
+    }
+    return prior(i, rng);
+  };
+  std::size_t calls = 0;
+  o.progress = [&](double) { ++calls; };
+  o.schedule = Schedule::static_blocks;
+  const auto fixed = sample_reverse_sde(ve, score, recording_prior, o);
+  CHECK(calls == 200);  // one call per block: block_size and progress arrived
+  const std::vector<int> static_threads = thread_of;
+  o.schedule = Schedule::dynamic_blocks;
+  const auto dynamic = sample_reverse_sde(ve, score, recording_prior, o);
+  CHECK(dynamic.samples().cwiseEqual(fixed.samples()).all());
+  CHECK(dynamic.score_evaluations == fixed.score_evaluations);
+  if (team == 2) {
+    // schedule(static) gives thread 0 the first half of the blocks and thread 1 the second.
+    std::vector<int> halves(o.particles, 0);
+    std::fill(halves.begin() + 100, halves.end(), 1);
+    CHECK(static_threads == halves);
+    CHECK(thread_of != halves);  // the dynamic schedule was used
+  } else {
+    MESSAGE("OpenMP gave a team of " << team << " threads; the schedule check needs 2");
+  }
 }
 
 TEST_CASE("bad input: NaN scores are reported per particle, bad grids and epsilon are errors naming the argument") {

@@ -568,3 +568,90 @@ TEST_CASE("bad options throw std::invalid_argument naming the argument") {
   check_throws_naming([=] { (void)sdekit::simulate_process_ensemble(0.0, [](double&, double, double, sdekit::RandomStream&) {}, o); },
                       "particles");
 }
+
+TEST_CASE("EnsembleOptions is a RunOptions: the run fields are set and passed as one slice") {
+  sdekit::RunOptions run;
+  run.particles = 40;
+  run.seed = 3;
+  run.block_size = 7;
+  run.schedule = sdekit::Schedule::dynamic_blocks;
+  std::size_t calls = 0;
+  run.progress = [&](double) { ++calls; };
+  sdekit::EnsembleOptions options;
+  static_cast<sdekit::RunOptions&>(options) = run;
+  options.t1 = 0.5;
+  CHECK(options.particles == 40);
+  CHECK(options.schedule == sdekit::Schedule::dynamic_blocks);
+  const auto r = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, ou_problem, 0.0, options);
+  CHECK(r.particles == 40);
+  CHECK(calls == 6);  // ceil(40 / 7) blocks
+  run.block_size = 0;
+  check_throws_naming([&] { sdekit::detail::validate_run_options(run, "here"); }, "block_size");
+}
+
+TEST_CASE("results look up a save by its time") {
+  sdekit::EnsembleOptions options;
+  options.particles = 50;
+  options.t1 = 1.0;
+  options.dt = 0.1;
+  options.save_times = {0.3, 0.7, 1.0};
+  const auto r = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, ou_problem, 0.0, options);
+  CHECK(r.save_index(0.3) == 0);
+  CHECK(r.save_index(0.1 * 7) == 1);  // 0.7000000000000001 is 0.7 up to rounding
+  CHECK(r.save_index(1.0) == 2);
+  CHECK(&r.at(0.7) == &r.statistics[1]);
+  CHECK(r.at(1.0).time == 1.0);
+  const std::string message = sdekit_test::message_of([&] { (void)r.at(0.5); });
+  CHECK_MESSAGE(sdekit_test::contains(message, "t = 0.5"), message);
+  CHECK_MESSAGE(sdekit_test::contains(message, "(0.3, 0.7, 1)"), message);
+  check_throws_naming([&] { (void)r.save_index(0.31); }, "t = 0.31");
+}
+
+TEST_CASE("component and save indices of a result are checked") {
+  sdekit::EnsembleOptions options;
+  options.particles = 20;
+  options.t1 = 0.2;
+  options.save_times = {0.1, 0.2};
+  const auto r = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, ou_problem, 0.0, options);
+  const std::string message = sdekit_test::message_of([&] { (void)r.quantile(0, 1, 0.5); });
+  CHECK_MESSAGE(sdekit_test::contains(message, "component = 1 must be below the dimension 1"), message);
+  check_throws_naming([&] { (void)r.component_values(0, 3); }, "component = 3");
+  check_throws_naming([&] { (void)r.histogram(0, 2, 10, -1.0, 1.0); }, "component = 2");
+  check_throws_naming([&] { (void)r.quantile(2, 0, 0.5); }, "save = 2");
+  check_throws_naming([&] { (void)r.component_values(5); }, "save = 5");
+  check_throws_naming([&] { (void)r.states(2); }, "save = 2");
+  CHECK(r.component_values(1, 0).size() == 20);
+}
+
+TEST_CASE("both entry points fail a bad initial state with the same specific reason") {
+  sdekit::EnsembleOptions options;
+  options.particles = 10;
+  options.t1 = 0.1;
+  auto x0 = [](std::size_t i, sdekit::RandomStream&) -> Eigen::VectorXd {
+    if (i == 3) return Eigen::VectorXd::Constant(2, std::numeric_limits<double>::quiet_NaN());
+    if (i == 6) return Eigen::VectorXd::Zero(3);
+    return Eigen::VectorXd::Zero(2);
+  };
+  const auto vector_ou =
+      sdekit::make_sde([](const Eigen::VectorXd& x, double) { return Eigen::VectorXd(-x); },
+                       [](const Eigen::VectorXd& x, double) { return Eigen::VectorXd::Ones(x.size()); });
+  const auto sde = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, vector_ou, x0, options);
+  const auto process = sdekit::simulate_process_ensemble(
+      x0, [](Eigen::VectorXd& x, double, double, sdekit::RandomStream& rng) { x[0] += rng.normal(); }, options);
+  for (const auto* r : {&sde, &process}) {
+    REQUIRE(r->failures.size() == 2);
+    CHECK(r->failures[0].index == 3);
+    CHECK(r->failures[0].reason == "non-finite initial state");
+    CHECK(r->failures[1].index == 6);
+    CHECK(r->failures[1].reason == "initial state has 3 components, particle 0 has 2");
+  }
+}
+
+TEST_CASE("failure_reason is the one validity check and names the reason") {
+  const auto positive = [](double x) { return x > 0; };
+  CHECK(sdekit::detail::failure_reason(1.0, positive) == nullptr);
+  CHECK(std::string(sdekit::detail::failure_reason(-1.0, positive)) == "left the domain");
+  CHECK(std::string(sdekit::detail::failure_reason(std::numeric_limits<double>::infinity(), positive)) ==
+        "non-finite state");
+  CHECK(std::string(sdekit::detail::failure_reason(V2(1.0, std::nan("")), sdekit::AnyState{})) == "non-finite state");
+}

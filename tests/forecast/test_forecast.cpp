@@ -221,7 +221,13 @@ TEST_CASE("backtest bookkeeping: coverage, CRPS and MAE against hand-computed va
     CHECK(row.naive_crps == doctest::Approx(crps_normal(0, std::sqrt(h), h)));
     CHECK(row.naive_coverage[0] == 0.0);                      // √h > 0.674 for every h
     CHECK(row.naive_coverage[1] == (k == 0 ? 1.0 : 0.0));     // √h ≤ 1.2816 only for h = 1
+    CHECK(r.coverage(k, 0.8) == row.coverage[1]);
+    CHECK(r.naive_coverage(k, 0.5) == row.naive_coverage[0]);
   }
+  CHECK(r.level_index(0.8) == 1);
+  const std::string missing = sdekit_test::message_of([&] { (void)r.coverage(0, 0.9); });
+  CHECK_MESSAGE(sdekit_test::contains(missing, "level = 0.9 is not one of the forecast's levels (0.5, 0.8)"), missing);
+  check_throws_naming([&] { (void)r.coverage(3, 0.5); }, "row = 3");
   // A forecaster that throws at an origin is skipped and reported.
   auto flaky = [&](std::span<const double> tt, std::span<const double> xx, std::span<const double> hh) {
     if (xx.size() == 12) throw std::runtime_error("no fit");
@@ -287,4 +293,45 @@ TEST_CASE("forecast errors name the argument") {
   b.horizon = 0;
   check_throws_naming([&] { backtest_model(ModelKind::ornstein_uhlenbeck, t, x, b); }, "options.horizon");
   check_throws_naming([&] { backtest_model(ModelKind::custom, t, x, BacktestOptions{}); }, "kind");
+}
+
+TEST_CASE("forecast intervals are addressable by their level") {
+  const std::vector<double> horizons{1.0, 3.0};
+  const Forecast f = forecast_closed_form(ou_fit(0.5, 10, 2), 0.0, 14.0, horizons, std::vector<double>{0.5, 0.8, 0.95});
+  for (std::size_t k = 0; k < horizons.size(); ++k) {
+    const Interval i80 = f.interval(k, 0.8);
+    CHECK(i80.lower == f.points[k].lower[1]);
+    CHECK(i80.upper == f.points[k].upper[1]);
+    CHECK(f.interval(k, 0.95).upper == f.points[k].upper[2]);
+  }
+  CHECK(f.level_index(0.5) == 0);
+  CHECK(f.interval(0, 0.1 * 8).lower == f.points[0].lower[1]);  // 0.8000000000000002 is 0.8 up to rounding
+  const std::string message = sdekit_test::message_of([&] { (void)f.interval(0, 0.9); });
+  CHECK_MESSAGE(sdekit_test::contains(message, "level = 0.9"), message);
+  CHECK_MESSAGE(sdekit_test::contains(message, "(0.5, 0.8, 0.95)"), message);
+  check_throws_naming([&] { (void)f.interval(2, 0.8); }, "point = 2");
+  check_throws_naming([&] { (void)f.level_index(0.99); }, "level");
+}
+
+TEST_CASE("ForecastOptions is a RunOptions with 4000 particles; the whole slice reaches the ensemble") {
+  ForecastOptions o;
+  CHECK(o.particles == 4000);
+  CHECK(o.block_size == 256);
+  std::size_t calls = 0;
+  o.particles = 1000;
+  o.seed = 4;
+  o.threads = 2;
+  o.block_size = 100;
+  o.progress = [&](double) { ++calls; };
+  const std::vector<double> horizons{0.5, 1.0};
+  const FitResult fit = ou_fit(0.5, 10, 2);
+  const Forecast a = forecast(fit, 0.0, 14.0, horizons, o);
+  CHECK(calls == 10);  // one progress call per block of 100: progress and block_size arrived
+  o.schedule = Schedule::dynamic_blocks;
+  o.progress = nullptr;
+  const Forecast b = forecast(fit, 0.0, 14.0, horizons, o);
+  for (std::size_t k = 0; k < horizons.size(); ++k) {
+    CHECK(a.samples[k] == b.samples[k]);  // the schedule does not change results
+    CHECK(a.points[k].median == b.points[k].median);
+  }
 }

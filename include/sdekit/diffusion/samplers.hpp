@@ -8,6 +8,7 @@
 // RandomStream, so samples are bitwise the same for any thread count, and a particle whose score turns
 // non-finite is stopped and reported, not a crash. Every sampler ends with a noise-free final step.
 #include <sdekit/diffusion/forward.hpp>
+#include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/simulate.hpp>
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/noise.hpp>
@@ -31,10 +32,10 @@
 
 namespace sdekit {
 
-/// What a diffusion sampler runs: particles, seed, the time grid from T down to ε, saves, threads.
-struct ReverseSampleOptions {
-  std::size_t particles = 1000;  ///< number of samples
-  std::uint64_t seed = 0;        ///< seed of all random numbers (prior and noise)
+/// What a diffusion sampler runs: the RunOptions fields (particles = samples, seed of the prior and the noise,
+/// threads, block_size, schedule, progress; inherited, passed to the ensemble whole), and the time grid from T down
+/// to ε with its saves.
+struct ReverseSampleOptions : RunOptions {
   std::size_t steps = 100;       ///< steps of the uniform grid T = t_0 > … > t_steps = epsilon
   double epsilon = 1e-3;         ///< last time of the uniform grid, in (0, T)
   /// A user grid instead: strictly increasing times ε = time_grid[0] < … ≤ T, walked from the end (overrides
@@ -43,9 +44,6 @@ struct ReverseSampleOptions {
   /// Grid times (diffusion time t) at which every particle's state is kept, besides the final one; results list
   /// them in sampling order (decreasing t).
   std::vector<double> save_times;
-  int threads = 0;               ///< OpenMP threads; 0: OpenMP's default
-  std::size_t block_size = 256;  ///< particles per block (does not change results)
-  std::function<void(double)> progress;  ///< progress callback, fraction of particles done
 };
 
 /// Samples and their cost. ensemble.save_times are diffusion times (decreasing); the last save is the output.
@@ -157,11 +155,7 @@ auto run_reverse_chain(const Init& x_T, const std::vector<double>& times, const 
                        const Step& step, const char* where) {
   const std::size_t K = times.size() - 1;
   EnsembleOptions eo;
-  eo.particles = o.particles;
-  eo.seed = o.seed;
-  eo.threads = o.threads;
-  eo.block_size = o.block_size;
-  eo.progress = o.progress;
+  static_cast<RunOptions&>(eo) = o;  // the whole slice: a field added to RunOptions reaches the ensemble too
   eo.t0 = 0.0;
   eo.t1 = static_cast<double>(K);
   eo.dt = 1.0;

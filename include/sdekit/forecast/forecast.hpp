@@ -3,6 +3,7 @@
 // the median and central prediction intervals, optionally with the parameter uncertainty of the fit (each
 // particle draws its own θ from the estimate's normal law). Closed forms for OU and GBM check the ensembles, and
 // a rolling-origin backtest scores any forecaster against the naive random walk with coverage, CRPS and MAE.
+#include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/simulate.hpp>
 #include <sdekit/core/errors.hpp>
 #include <sdekit/forecast/fit.hpp>
@@ -21,19 +22,33 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sdekit {
 
-/// Options of an ensemble forecast.
-struct ForecastOptions {
+/// Options of an ensemble forecast: the RunOptions fields of the ensemble (inherited: particles, seed — also of the
+/// parameter draws —, threads, block_size, schedule, progress; only particles and seed change results), with
+/// 4000 particles by default, and the forecast's own fields.
+struct ForecastOptions : RunOptions {
+  /// 4000 particles: the tails of the 95% interval need more than RunOptions' default of 1000.
+  ForecastOptions() { particles = 4000; }
   std::vector<double> levels = {0.5, 0.8, 0.95};  ///< coverage levels of the central prediction intervals
-  std::size_t particles = 4000;                   ///< ensemble size
-  std::uint64_t seed = 0;                         ///< seed of the ensemble (and of the parameter draws)
   double dt = 0.0;                                ///< Euler–Maruyama step; 0: the smallest horizon gap / substeps
   std::size_t substeps = 20;                      ///< steps per smallest gap between horizons when dt = 0
   bool parameter_uncertainty = false;             ///< draw θ per particle from N(θ̂, covariance), truncated to bounds
-  int threads = 0;                                ///< OpenMP threads (0: default); results do not depend on it
+};
+
+namespace detail {
+/// The index of `level` in `levels` (equal up to 1e-9); otherwise throws std::invalid_argument naming "level" and
+/// listing the levels.
+std::size_t level_index(std::span<const double> levels, double level, std::string_view where);
+}  // namespace detail
+
+/// A central prediction interval.
+struct Interval {
+  double lower = 0.0;  ///< lower end
+  double upper = 0.0;  ///< upper end
 };
 
 /// The forecast distribution at one horizon.
@@ -42,7 +57,7 @@ struct ForecastPoint {
   double mean = 0.0;            ///< mean
   double sd = 0.0;              ///< standard deviation
   double median = 0.0;          ///< median (the point forecast scored by MAE)
-  std::vector<double> lower;    ///< lower end of the central interval, one per level
+  std::vector<double> lower;    ///< lower end of the central interval, one per level (Forecast::levels order)
   std::vector<double> upper;    ///< upper end, one per level
 };
 
@@ -52,6 +67,17 @@ struct Forecast {
   std::vector<ForecastPoint> points;          ///< one per horizon
   std::vector<std::vector<double>> samples;   ///< per horizon, the values of the surviving particles (ensembles)
   std::size_t failed = 0;                     ///< particles stopped by a non-finite state
+
+  /// The index of `level` in levels; throws std::invalid_argument naming "level" and listing the levels.
+  std::size_t level_index(double level) const { return detail::level_index(levels, level, "sdekit::Forecast"); }
+  /// The central interval of `level` at points[point]; throws std::invalid_argument naming "point" or "level".
+  Interval interval(std::size_t point, double level) const {
+    constexpr const char* where = "sdekit::Forecast::interval";
+    detail::require(point < points.size(), where, "point", point,
+                    "must be below the number of points " + std::to_string(points.size()));
+    const std::size_t l = detail::level_index(levels, level, where);
+    return {points[point].lower[l], points[point].upper[l]};
+  }
 };
 
 /// CRPS of an ensemble forecast for the outcome y: mean|X − y| − ½ mean|X − X'| over the samples (NaNs skipped).
@@ -124,12 +150,10 @@ Forecast forecast_ensemble(const Drift& drift, const Diffusion& diffusion, const
   detail::require(fit.parameters.size() > 0 && fit.parameters.allFinite(), where, "fit.parameters",
                   fit.parameters, "must be a non-empty finite estimate");
   EnsembleOptions ensemble;
-  ensemble.particles = options.particles;
-  ensemble.seed = options.seed;
+  static_cast<RunOptions&>(ensemble) = options;  // the whole slice (schedule and progress included)
   ensemble.t0 = t0;
   ensemble.t1 = t0 + horizons.back();
   ensemble.dt = dt;
-  ensemble.threads = options.threads;
   for (double h : horizons) ensemble.save_times.push_back(t0 + h);
   const EulerMaruyama stepper;
 
@@ -190,6 +214,23 @@ struct BacktestResult {
   std::vector<BacktestRow> rows;       ///< horizons 1 … horizon
   std::size_t origins = 0;             ///< origins scored
   std::vector<std::string> skipped;    ///< origins whose fit or forecast threw, with the message
+
+  /// The index of `level` in levels; throws std::invalid_argument naming "level" and listing the levels.
+  std::size_t level_index(double level) const { return detail::level_index(levels, level, "sdekit::BacktestResult"); }
+  /// The forecasts' coverage of `level` at rows[row]; throws std::invalid_argument naming "row" or "level".
+  double coverage(std::size_t row, double level) const { return rows[checked_row(row)].coverage[index(level)]; }
+  /// The random walk's coverage of `level` at rows[row]; throws std::invalid_argument naming "row" or "level".
+  double naive_coverage(std::size_t row, double level) const {
+    return rows[checked_row(row)].naive_coverage[index(level)];
+  }
+
+ private:
+  std::size_t checked_row(std::size_t row) const {
+    detail::require(row < rows.size(), "sdekit::BacktestResult", "row", row,
+                    "must be below the number of rows " + std::to_string(rows.size()));
+    return row;
+  }
+  std::size_t index(double level) const { return detail::level_index(levels, level, "sdekit::BacktestResult"); }
 };
 
 /// Rolling-origin backtest of any forecaster(train_times, train_values, horizons) → Forecast (with samples):
