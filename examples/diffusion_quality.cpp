@@ -58,6 +58,7 @@ int main(int argc, char** argv) try {
   const std::size_t n = argc > 1 ? std::stoul(argv[1]) : 1000;
   const std::uint64_t seed = argc > 2 ? std::stoull(argv[2]) : 1;
   const Mixture mix;
+  //[ usage
   const VpSde<> vp;
   const VeSde ve(0.01, 10.0);  // σ_max 10 exceeds the data's diameter, as VE needs
   const DdpmSchedule ddpm = linear_beta_schedule();
@@ -65,6 +66,7 @@ int main(int argc, char** argv) try {
   const auto ve_score = mix.score(ve);
   const auto ddpm_eps = noise_predictor_from_score(mix.score(ddpm), ddpm);
   const auto edm_score = mix.score(SigmaProcess{});
+  //]
 
   // Exact samples of the data (their own seed), and a second exact set: the distance floor at this n.
   Eigen::MatrixXd exact(2, static_cast<Eigen::Index>(n)), exact2(2, static_cast<Eigen::Index>(n));
@@ -87,14 +89,17 @@ int main(int argc, char** argv) try {
     if (steps == 20 || (steps == 0 && name.find("tol 1e-03") != std::string::npos))
       pictures.emplace_back(name + (steps ? " " + std::to_string(steps) + " steps" : ""), result.samples());
   };
+  //[ usage
   ReverseSampleOptions o;
   o.particles = n;
   o.seed = seed;
   o.epsilon = 1e-3;
+  //]
   const auto vp_prior = vp.prior_sampler<V2>();
   const auto ve_prior = ve.prior_sampler<V2>();
   auto edm_prior = [](std::size_t, RandomStream& rng) { return V2(80 * rng.normal(), 80 * rng.normal()); };
   auto unit_prior = [](std::size_t, RandomStream& rng) { return V2(rng.normal(), rng.normal()); };
+  //[ usage
   for (std::size_t steps : {10, 20, 50, 100, 500, 1000}) {
     o.steps = steps;
     record("VP reverse SDE (EM)", steps, [&] { return sample_reverse_sde(vp, vp_score, vp_prior, o); });
@@ -107,6 +112,7 @@ int main(int argc, char** argv) try {
     record("DDIM eta=0", steps, [&] { return sample_ddim(ddpm, ddpm_eps, unit_prior, o, 0.0); });
     record("EDM Heun", steps, [&] { return sample_edm_heun(edm_score, edm_prior, karras_sigmas(steps), o); });
   }
+  //]
   o.steps = 1;
   for (double tol : {1e-2, 1e-3, 1e-4, 1e-5, 1e-6}) {
     char name[64];

@@ -40,6 +40,7 @@ void print_backtest(const char* name, const sdekit::BacktestResult& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  //[ read
   const std::string path = argc > 1 ? argv[1] : std::string(SDEKIT_EXAMPLE_DATA_DIR) + "/nile.csv";
   sdekit::TimeSeries nile;
   try {
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "forecast_nile: %s\n", e.what());
     return 1;
   }
+  //]
   const std::vector<double>& t = nile.times;
   const std::vector<double>& x = nile.values[0];
   std::printf("Nile flow at Aswan: %zu years %.0f-%.0f, column \"%s\" (%s)\n\n", nile.size(), t.front(), t.back(),
@@ -65,11 +67,13 @@ int main(int argc, char** argv) {
   // Forecast 20 years ahead from the last observation, with the parameters' estimation uncertainty.
   std::vector<double> horizons;
   for (int h = 1; h <= 20; ++h) horizons.push_back(h);
+  //[ forecast
   sdekit::ForecastOptions options;
   options.particles = 4000;
   options.seed = 1970;
   options.parameter_uncertainty = true;
   const sdekit::Forecast f = sdekit::forecast(best, t.back(), x.back(), horizons, options);
+  //]
   std::printf("Forecast from %.0f (last value %.0f), %zu particles, parameter uncertainty included:\n", t.back(),
               x.back(), options.particles);
   if (f.failed > 0) std::printf("  (%zu particles stopped by a non-finite state and left out)\n", f.failed);

@@ -74,6 +74,7 @@ double boltzmann_average(const std::function<double(double)>& f, double z) {
 }  // namespace
 
 int main() {
+  //[ ensemble
   const auto langevin = sdekit::make_sde([](double x, double) { return -4 * x * (x * x - 1); },  // −U'(x)
                                          [](double, double) { return std::sqrt(2 * kT); }, sdekit::additive);
 
@@ -86,6 +87,7 @@ int main() {
   options.save_times = {0.1, 0.5, 1.0, 2.0, 5.0, 10.0};
   options.progress = sdekit::ProgressBar("langevin");
   const auto result = sdekit::simulate_ensemble(sdekit::StochasticHeun{}, langevin, 0.0, options);
+  //]
 
   const double z = boltzmann_average([](double) { return 1.0; }, 1.0);
   const double exact_second_moment = boltzmann_average([](double x) { return x * x; }, z);

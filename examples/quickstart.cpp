@@ -11,9 +11,11 @@
 int main() {
   const double mu = 1.5, sigma = 1.0, x0 = 1.0, T = 1.0;
   // The Itô problem, and the same process written in Stratonovich form (drift μ − σ²/2) for stochastic Heun.
+  //[ problem
   auto gbm = sdekit::make_sde([=](double x, double) { return mu * x; }, [=](double x, double) { return sigma * x; });
   auto gbm_stratonovich = sdekit::make_sde([=](double x, double) { return (mu - 0.5 * sigma * sigma) * x; },
                                            [=](double x, double) { return sigma * x; }, sdekit::stratonovich);
+  //]
   auto exact = [&](const sdekit::BrownianPath& path) {
     return x0 * std::exp((mu - 0.5 * sigma * sigma) * T + sigma * path.value(T));
   };
@@ -28,7 +30,9 @@ int main() {
     sdekit::EulerMaruyama s1;
     sdekit::Milstein s2;
     sdekit::StochasticHeun s3;
+    //[ integrate
     sdekit::integrate(s1, gbm, em, 0.0, T, dt, path);
+    //]
     sdekit::integrate(s2, gbm, milstein, 0.0, T, dt, path);
     sdekit::integrate(s3, gbm_stratonovich, heun, 0.0, T, dt, path);
     out[0] = em;

@@ -1,10 +1,13 @@
 // The README's "taste of the API", compiled and run so that it stays true.
+//[ taste
 #include <sdekit/sdekit.hpp>
+//]
 
 #include <cmath>
 #include <cstdio>
 
 int main() {
+  //[ taste
   auto gbm = sdekit::make_sde([](double x, double) { return 1.5 * x; },    // drift a(x, t)
                               [](double x, double) { return 1.0 * x; });   // diffusion b(x, t): scalar noise
 
@@ -22,6 +25,7 @@ int main() {
   auto result = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, gbm, 1.0, options);
   double mean = result.statistics[1].mean[0];        // also variance, covariance, min, max, alive
   double median = result.quantile(1, 0, 0.5);        // exact quantiles from every particle's state
+  //]
 
   std::printf("one Milstein path: X(1) = %.4f\n", x);
   std::printf("10^5 particles at t = 1: mean %.4f (exact e^1.5 = %.4f), median %.4f (exact e^1 = %.4f)\n", mean,

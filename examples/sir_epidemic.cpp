@@ -43,10 +43,12 @@ bool have_gnuplot() { return std::system("command -v gnuplot > /dev/null 2>&1") 
 }  // namespace
 
 int main() {
+  //[ network
   const auto sir = sdekit::make_reaction_network(
       {"S", "I", "R"}, {990.0, 10.0, 0.0},
       sdekit::reaction("infection", "S + I -> 2 I", sdekit::mass_action(beta / population)),
       sdekit::reaction("recovery", "I -> R", sdekit::mass_action(gamma_)));
+  //]
 
   sdekit::EnsembleOptions options;
   options.particles = 4000;

@@ -176,12 +176,15 @@ struct BlockRunner {
       }
     }
     if constexpr (std::is_arithmetic_v<X> || fixed_size_v<X>) {
+      //[ nonfinite_check
       // A double is non-finite exactly when its exponent field is all ones; integer arithmetic only, so it vectorises.
       const auto* values = reinterpret_cast<const double*>(out);
       const std::size_t total = n * (sizeof(X) / sizeof(double));
       std::uint64_t bad = 0;
-      for (std::size_t j = 0; j < total; ++j) bad |= (((std::bit_cast<std::uint64_t>(values[j]) >> 52) & 0x7ff) + 1) >> 11;
+      for (std::size_t j = 0; j < total; ++j)
+        bad |= (((std::bit_cast<std::uint64_t>(values[j]) >> 52) & 0x7ff) + 1) >> 11;
       if (bad) return false;
+      //]
       if constexpr (checks_domain)
         for (std::size_t p = 0; p < n; ++p)
           if (!inside(out[p])) return false;
