@@ -1,5 +1,6 @@
 // Problems: the noise kind deduced from what b returns, the calculus and declarations, Eigen expressions as
 // functor results, and runtime size checks.
+#include <sdekit/core/increment.hpp>
 #include <sdekit/core/problem.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 
@@ -48,7 +49,7 @@ TEST_CASE("noise dimension is the number of Wiener processes") {
   CHECK(sdekit::noise_dimension(diagonal_problem, Vec3::Ones().eval(), 0.0, "test") == 3);
   CHECK(sdekit::noise_dimension(general_problem, Vec3::Ones().eval(), 0.0, "test") == 2);
   CHECK(sdekit::noise_dimension(dynamic_problem, Eigen::VectorXd::Ones(5).eval(), 0.0, "test") == 4);
-  CHECK(sdekit::make_increment<decltype(dynamic_problem), Eigen::VectorXd>(4).size() == 4);
+  CHECK(sdekit::make_zero_increment<sdekit::wiener_increment_t<decltype(dynamic_problem), Eigen::VectorXd>>(4).size() == 4);
 }
 
 TEST_CASE("a diffusion or drift whose dynamic size disagrees with the state is refused, naming it") {

@@ -12,6 +12,7 @@
 
 namespace sdekit_test {
 
+//[ external_stepper
 /// Kloeden–Platen's explicit order 1.5 scheme for scalar additive noise (test-only).
 class AdditiveOrder15 {
  public:
@@ -39,5 +40,6 @@ class AdditiveOrder15 {
     x += b * inc.dW + (a_plus - a_minus) * inc.I10 / (2.0 * sqrt_h) + 0.25 * (a_plus + 2.0 * a + a_minus) * h;
   }
 };
+//]
 
 }  // namespace sdekit_test

@@ -195,13 +195,4 @@ std::size_t noise_dimension(const P& problem, const X& x, double t, std::string_
   }
 }
 
-/// A zero Wiener increment of the right type and size for problem P, state x (m from noise_dimension).
-template <class P, class X>
-wiener_increment_t<P, X> make_increment(std::size_t m) {
-  using Inc = wiener_increment_t<P, X>;
-  if constexpr (std::is_same_v<Inc, double>) { (void)m; return 0.0; }
-  else if constexpr (Inc::RowsAtCompileTime == Eigen::Dynamic) return Inc::Zero(static_cast<Eigen::Index>(m));
-  else { (void)m; return Inc::Zero(); }
-}
-
 }  // namespace sdekit
