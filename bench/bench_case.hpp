@@ -19,8 +19,8 @@ struct BenchConfig {
 
 /// What one timed run reports.
 struct BenchRun {
-  double work = 0;              ///< units of work done: particle-steps, or reaction events
-  std::uint64_t checksum = 0;   ///< digest of the final states (equal across thread counts for sdekit runs)
+  double work = 0;             ///< units of work done: particle-steps, or reaction events
+  std::uint64_t checksum = 0;  ///< digest of the final states (equal across thread counts for sdekit runs)
 };
 
 /// One benchmark case: the sdekit run and the baseline, each returning its work and checksum.

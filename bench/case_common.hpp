@@ -47,7 +47,8 @@ struct BaselineRng {
 };
 
 /// Baseline work and checksum, with the final mean and variance per component (the "statistics at the end").
-inline BenchRun baseline_run(const BenchConfig& config, const std::vector<double>& final_states, std::size_t dimension) {
+inline BenchRun baseline_run(const BenchConfig& config, const std::vector<double>& final_states,
+                             std::size_t dimension) {
   std::vector<double> mean(dimension, 0.0), m2(dimension, 0.0);
   const std::size_t n = final_states.size() / dimension;
   for (std::size_t i = 0; i < n; ++i)

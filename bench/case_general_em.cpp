@@ -13,14 +13,15 @@ constexpr double b00 = 0.3, b01 = 0.1, b02 = 0.0, b10 = 0.0, b11 = 0.2, b12 = 0.
 BenchRun ours(const BenchConfig& config) {
   using V = Eigen::Vector2d;
   using B = Eigen::Matrix<double, 2, 3>;
-  const auto sde = sdekit::make_sde(
-      [](const V& x, double) { return V(a00 * x[0] + a01 * x[1], a10 * x[0] + a11 * x[1]); },
-      [](const V& x, double) {
-        B b;
-        b << b00 + scale * x[0], b01, b02, b10, b11 + scale * x[1], b12;
-        return b;
-      });
-  return ensemble_run(config, sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, sde, V(1.0, 0.0), ensemble_options(config, dt)));
+  const auto sde =
+      sdekit::make_sde([](const V& x, double) { return V(a00 * x[0] + a01 * x[1], a10 * x[0] + a11 * x[1]); },
+                       [](const V& x, double) {
+                         B b;
+                         b << b00 + scale * x[0], b01, b02, b10, b11 + scale * x[1], b12;
+                         return b;
+                       });
+  return ensemble_run(
+      config, sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, sde, V(1.0, 0.0), ensemble_options(config, dt)));
 }
 
 BenchRun baseline(const BenchConfig& config) {

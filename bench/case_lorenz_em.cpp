@@ -14,8 +14,8 @@ BenchRun ours(const BenchConfig& config) {
   const auto lorenz = sdekit::make_sde(
       [](const V& x, double) { return V(sig * (x[1] - x[0]), x[0] * (rho - x[2]) - x[1], x[0] * x[1] - beta * x[2]); },
       [](const V&, double) { return V::Constant(noise); });
-  return ensemble_run(config,
-                      sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, lorenz, V(1.0, 1.0, 1.0), ensemble_options(config, dt)));
+  return ensemble_run(config, sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, lorenz, V(1.0, 1.0, 1.0),
+                                                        ensemble_options(config, dt)));
 }
 
 BenchRun baseline(const BenchConfig& config) {

@@ -9,8 +9,8 @@ namespace {
 constexpr double theta = 1.0, mu = 0.5, sigma = 0.3, x0 = 0.0, dt = 1e-3;
 
 BenchRun ours(const BenchConfig& config) {
-  const auto ou = sdekit::make_sde([](double x, double) { return theta * (mu - x); },
-                                   [](double, double) { return sigma; });
+  const auto ou =
+      sdekit::make_sde([](double x, double) { return theta * (mu - x); }, [](double, double) { return sigma; });
   return ensemble_run(config, sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, ou, x0, ensemble_options(config, dt)));
 }
 

@@ -38,8 +38,8 @@ sdekit_bench::BenchRun run_sdekit(const sdekit_bench::BenchConfig& c) {
   o.t0 = 0.0;
   o.t1 = vp.end_time() - epsilon;
   o.dt = o.t1 / static_cast<double>(c.steps);
-  const auto result = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, sdekit::reverse_sde(vp, score),
-                                                vp.prior_sampler<V2>(), o);
+  const auto result =
+      sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, sdekit::reverse_sde(vp, score), vp.prior_sampler<V2>(), o);
   const Eigen::MatrixXd& v = result.values.back();
   return {static_cast<double>(c.particles) * static_cast<double>(c.steps),
           sdekit_bench::checksum_of(v.data(), static_cast<std::size_t>(v.size()))};
@@ -65,7 +65,8 @@ sdekit_bench::BenchRun run_baseline(const sdekit_bench::BenchConfig& c) {
     out[2 * i] = x[0];
     out[2 * i + 1] = x[1];
   }
-  return {static_cast<double>(c.particles) * static_cast<double>(c.steps), sdekit_bench::checksum_of(out.data(), out.size())};
+  return {static_cast<double>(c.particles) * static_cast<double>(c.steps),
+          sdekit_bench::checksum_of(out.data(), out.size())};
 }
 
 const bool registered = sdekit_bench::register_case({"vp_reverse_gmm", run_sdekit, run_baseline});

@@ -67,9 +67,11 @@ std::vector<int> parse_threads(const std::string& text) {
 
 void usage() {
   std::printf(
-      "usage: sdekit-bench [--case NAME[,NAME...]] [--threads T[,T...]] [--particles N] [--steps S] [--repeat R] [--list]\n"
+      "usage: sdekit-bench [--case NAME[,NAME...]] [--threads T[,T...]] [--particles N] [--steps S] [--repeat R] "
+      "[--list]\n"
       "  defaults: every case, threads = OMP_NUM_THREADS (or all cores), 100000 particles, 1000 steps, 1 repeat\n"
-      "  --repeat R times each side R times, alternating, and reports the best of each (less noise on a busy machine)\n");
+      "  --repeat R times each side R times, alternating, and reports the best of each (less noise on a busy "
+      "machine)\n");
 }
 
 }  // namespace
@@ -101,7 +103,8 @@ int main(int argc, char** argv) try {
       throw std::invalid_argument("unknown argument '" + arg + "'");
     }
   }
-  if (config.particles == 0 || config.steps == 0) throw std::invalid_argument("--particles and --steps must be positive");
+  if (config.particles == 0 || config.steps == 0)
+    throw std::invalid_argument("--particles and --steps must be positive");
   if (repeat < 1) throw std::invalid_argument("--repeat must be at least 1");
   bool any = false;
   for (const auto& c : cases()) {
@@ -114,16 +117,17 @@ int main(int argc, char** argv) try {
       for (int r = 1; r < repeat; ++r) {
         const Timed o = time_run(c.sdekit, config);
         const Timed b = time_run(c.baseline, config);
-        if (o.run.checksum != ours.run.checksum) throw std::runtime_error(c.name + ": checksum changed between repeats");
+        if (o.run.checksum != ours.run.checksum)
+          throw std::runtime_error(c.name + ": checksum changed between repeats");
         if (o.seconds < ours.seconds) ours = o;
         if (b.seconds < base.seconds) base = b;
       }
       const double rate = ours.run.work / ours.seconds / 1e6;
       const double base_rate = base.run.work / base.seconds / 1e6;
-      std::printf("bench case=%s threads=%d particles=%zu steps=%zu msteps_per_s=%.1f baseline_msteps_per_s=%.1f "
-                  "speedup=%.2f checksum=%016" PRIx64 "\n",
-                  c.name.c_str(), t, config.particles, config.steps, rate, base_rate, rate / base_rate,
-                  ours.run.checksum);
+      std::printf(
+          "bench case=%s threads=%d particles=%zu steps=%zu msteps_per_s=%.1f baseline_msteps_per_s=%.1f "
+          "speedup=%.2f checksum=%016" PRIx64 "\n",
+          c.name.c_str(), t, config.particles, config.steps, rate, base_rate, rate / base_rate, ours.run.checksum);
       std::fflush(stdout);
     }
   }

@@ -84,8 +84,9 @@ int main(int argc, char** argv) try {
     const auto start = std::chrono::steady_clock::now();
     const auto result = run();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    rows.push_back({name, steps, double(result.score_evaluations) / double(n), sliced_wasserstein(result.samples(), exact, 128, 3),
-                    energy_distance(result.samples(), exact), seconds});
+    rows.push_back({name, steps, double(result.score_evaluations) / double(n),
+                    sliced_wasserstein(result.samples(), exact, 128, 3), energy_distance(result.samples(), exact),
+                    seconds});
     if (steps == 20 || (steps == 0 && name.find("tol 1e-03") != std::string::npos))
       pictures.emplace_back(name + (steps ? " " + std::to_string(steps) + " steps" : ""), result.samples());
   };
@@ -104,8 +105,10 @@ int main(int argc, char** argv) try {
     o.steps = steps;
     record("VP reverse SDE (EM)", steps, [&] { return sample_reverse_sde(vp, vp_score, vp_prior, o); });
     record("VE reverse SDE (EM)", steps, [&] { return sample_reverse_sde(ve, ve_score, ve_prior, o); });
-    record("VP ancestral", steps,
-           [&] { return sample_predictor_corrector(vp, vp_score, vp_prior, o, {.predictor = Predictor::ancestral, .corrector = Corrector::none}); });
+    record("VP ancestral", steps, [&] {
+      return sample_predictor_corrector(vp, vp_score, vp_prior, o,
+                                        {.predictor = Predictor::ancestral, .corrector = Corrector::none});
+    });
     record("VP PC (rev.diff.+Langevin)", steps, [&] { return sample_predictor_corrector(vp, vp_score, vp_prior, o); });
     record("VE PC (rev.diff.+Langevin)", steps, [&] { return sample_predictor_corrector(ve, ve_score, ve_prior, o); });
     record("DDPM (beta-tilde)", steps, [&] { return sample_ddpm(ddpm, ddpm_eps, unit_prior, o); });
@@ -122,16 +125,16 @@ int main(int argc, char** argv) try {
   pictures.emplace_back("data (exact samples)", exact);
 
   std::printf("\n%-28s %6s %10s %10s %10s %8s\n", "sampler", "steps", "evals/smp", "sliced W2", "energy", "seconds");
-  std::printf("%-28s %6s %10s %10.4f %10.4f %8s\n", "exact vs exact (floor)", "-", "-", sliced_wasserstein(exact2, exact, 128, 3),
-              energy_distance(exact2, exact), "-");
+  std::printf("%-28s %6s %10s %10.4f %10.4f %8s\n", "exact vs exact (floor)", "-", "-",
+              sliced_wasserstein(exact2, exact, 128, 3), energy_distance(exact2, exact), "-");
   std::ofstream csv("diffusion_quality.csv");
   csv << "sampler,steps,evaluations_per_sample,sliced_w2,energy_distance,seconds\n";
   for (const Row& r : rows) {
     const std::string steps = r.steps ? std::to_string(r.steps) : "adapt";
     std::printf("%-28s %6s %10.1f %10.4f %10.4f %8.3f\n", r.sampler.c_str(), steps.c_str(), r.evaluations_per_sample,
                 r.sliced_w2, r.energy, r.seconds);
-    csv << '"' << r.sampler << "\"," << r.steps << ',' << r.evaluations_per_sample << ',' << r.sliced_w2 << ',' << r.energy
-        << ',' << r.seconds << '\n';
+    csv << '"' << r.sampler << "\"," << r.steps << ',' << r.evaluations_per_sample << ',' << r.sliced_w2 << ','
+        << r.energy << ',' << r.seconds << '\n';
   }
   std::ofstream samples("diffusion_quality_samples.csv");
   samples << "panel,x,y\n";
@@ -143,7 +146,8 @@ int main(int argc, char** argv) try {
 
   std::ofstream gp("diffusion_quality.gp");
   gp << "set terminal pngcairo size 1600,800\nset output 'diffusion_quality.png'\nset datafile separator ','\n"
-     << "set multiplot layout 2," << (pictures.size() + 1) / 2 << " title 'samples at 20 steps (PF-ODE at tol 1e-3) next to the data'\n"
+     << "set multiplot layout 2," << (pictures.size() + 1) / 2
+     << " title 'samples at 20 steps (PF-ODE at tol 1e-3) next to the data'\n"
      << "set xrange [-7:7]\nset yrange [-7:7]\nset size ratio -1\nunset key\n";
   for (std::size_t p = 0; p < pictures.size(); ++p)
     gp << "set title '" << pictures[p].first << "'\nplot 'diffusion_quality_samples.csv' every ::1 using ($1==" << p

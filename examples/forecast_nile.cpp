@@ -20,8 +20,8 @@ void print_fit(const sdekit::FitResult& fit) {
   std::printf("  %-26s logL %9.2f  AIC %8.2f  BIC %8.2f  (%s)\n", fit.model.c_str(), fit.log_likelihood, fit.aic,
               fit.bic, fit.method.c_str());
   for (std::size_t i = 0; i < fit.names.size(); ++i)
-    std::printf("      %-6s = %10.4g  ± %.3g (s.e.)\n", fit.names[i].c_str(), fit.parameters[static_cast<Eigen::Index>(i)],
-                fit.standard_errors[static_cast<Eigen::Index>(i)]);
+    std::printf("      %-6s = %10.4g  ± %.3g (s.e.)\n", fit.names[i].c_str(),
+                fit.parameters[static_cast<Eigen::Index>(i)], fit.standard_errors[static_cast<Eigen::Index>(i)]);
 }
 
 void print_backtest(const char* name, const sdekit::BacktestResult& r) {
@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
     if (k != 0 && k != 1 && k != 4 && k != 9 && k != 19) continue;
     const sdekit::ForecastPoint& p = f.points[k];
     const sdekit::Interval i80 = f.interval(k, 0.8), i95 = f.interval(k, 0.95);
-    std::printf("  %6.0f %8.1f %8.1f  [%6.1f, %6.1f]  [%6.1f, %6.1f]\n", p.time, p.mean, p.median, i80.lower,
-                i80.upper, i95.lower, i95.upper);
+    std::printf("  %6.0f %8.1f %8.1f  [%6.1f, %6.1f]  [%6.1f, %6.1f]\n", p.time, p.mean, p.median, i80.lower, i80.upper,
+                i95.lower, i95.upper);
   }
 
   // Rolling-origin backtest: the first 50 years to fit, then every origin to 1969, up to 10 years ahead.

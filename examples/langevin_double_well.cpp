@@ -124,11 +124,13 @@ int main() {
   em_options.progress = nullptr;
   const auto em = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, langevin, 0.0, em_options);
   const Distance euler = distance_to_boltzmann(em.histogram(0, 0, bins, lo, hi), z);
-  std::printf("t = 10: total variation distance between the histogram (%zu bins on [%g, %g]) and the exact\n"
-              "Boltzmann bin probabilities\n\n", bins, lo, hi);
+  std::printf(
+      "t = 10: total variation distance between the histogram (%zu bins on [%g, %g]) and the exact\n"
+      "Boltzmann bin probabilities\n\n",
+      bins, lo, hi);
   std::printf("%-22s %10s %8s %12s %20s\n", "scheme", "particles", "dt", "TV distance", "sampling noise alone");
-  std::printf("%-22s %10zu %8g %12.5f %20.5f\n", "stochastic Heun", options.particles, options.dt,
-              heun.total_variation, heun.noise_floor);
+  std::printf("%-22s %10zu %8g %12.5f %20.5f\n", "stochastic Heun", options.particles, options.dt, heun.total_variation,
+              heun.noise_floor);
   std::printf("%-22s %10zu %8g %12.5f %20.5f\n\n", "Euler-Maruyama", em_options.particles, options.dt,
               euler.total_variation, euler.noise_floor);
 
@@ -152,7 +154,9 @@ int main() {
           "set datafile separator ','\n"
           "set title 'Overdamped Langevin in U(x) = (x^2-1)^2, kT = 1: ensemble at t = 10 vs Boltzmann'\n"
           "set xlabel 'x'\nset ylabel 'density'\nset key top center\n"
-          "plot '" << csv << "' using 1:2 with boxes fill solid 0.3 title 'histogram (10^6 particles)', \\\n"
+          "plot '"
+       << csv
+       << "' using 1:2 with boxes fill solid 0.3 title 'histogram (10^6 particles)', \\\n"
           "     '' using 1:3 with lines lw 2 title 'exp(-U/kT) / Z'\n";
   }
   if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {

@@ -83,11 +83,13 @@ int main() {
     }
     order[s] = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   }
-  // Each stepper declares its order on a given problem and state type (Euler–Maruyama: 0.5 here, 1.0 on additive noise).
+  // Each stepper declares its order on a given problem and state type (Euler–Maruyama: 0.5 here, 1.0 on additive
+  // noise).
   using Gbm = decltype(gbm);
   using GbmStratonovich = decltype(gbm_stratonovich);
   std::printf("\nStrong order   measured   theory\n");
-  std::printf("  Euler-Maruyama   %.2f      %.1f\n", order[0], sdekit::strong_order_v<sdekit::EulerMaruyama, Gbm, double>);
+  std::printf("  Euler-Maruyama   %.2f      %.1f\n", order[0],
+              sdekit::strong_order_v<sdekit::EulerMaruyama, Gbm, double>);
   std::printf("  Milstein         %.2f      %.1f\n", order[1], sdekit::strong_order_v<sdekit::Milstein, Gbm, double>);
   std::printf("  Stochastic Heun  %.2f      %.1f\n", order[2],
               sdekit::strong_order_v<sdekit::StochasticHeun, GbmStratonovich, double>);

@@ -8,8 +8,8 @@
 
 int main() {
   //[ taste
-  auto gbm = sdekit::make_sde([](double x, double) { return 1.5 * x; },    // drift a(x, t)
-                              [](double x, double) { return 1.0 * x; });   // diffusion b(x, t): scalar noise
+  auto gbm = sdekit::make_sde([](double x, double) { return 1.5 * x; },   // drift a(x, t)
+                              [](double x, double) { return 1.0 * x; });  // diffusion b(x, t): scalar noise
 
   // One path, given a noise source: here Wiener increments of particle 0 under seed 42.
   double x = 1.0;
@@ -23,8 +23,8 @@ int main() {
   options.dt = 1e-3;
   options.save_times = {0.5, 1.0};
   auto result = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, gbm, 1.0, options);
-  double mean = result.statistics[1].mean[0];        // also variance, covariance, min, max, alive
-  double median = result.quantile(1, 0, 0.5);        // exact quantiles from every particle's state
+  double mean = result.statistics[1].mean[0];  // also variance, covariance, min, max, alive
+  double median = result.quantile(1, 0, 0.5);  // exact quantiles from every particle's state
   //]
 
   std::printf("one Milstein path: X(1) = %.4f\n", x);

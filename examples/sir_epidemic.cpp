@@ -68,12 +68,15 @@ int main() {
   std::vector<MethodRun> runs;
   runs.push_back(timed("exact SSA", [&] { return sdekit::simulate_ssa(sir, options); }));
   runs.push_back(timed("tau-leaping", [&] { return sdekit::simulate_tau_leaping(sir, tau_options); }));
-  runs.push_back(timed("CLE (Euler-Maruyama)", [&] { return sdekit::simulate_cle(sdekit::EulerMaruyama{}, sir, cle_options); }));
+  runs.push_back(
+      timed("CLE (Euler-Maruyama)", [&] { return sdekit::simulate_cle(sdekit::EulerMaruyama{}, sir, cle_options); }));
 
-  std::printf("Stochastic SIR, N = 1000 (S, I, R) = (990, 10, 0), beta = %.2f/day, gamma = %.2f/day, R0 = %.1f, "
-              "%zu runs, %g days\n",
-              beta, gamma_, beta / gamma_, options.particles, days);
-  std::printf("final size = N - S(%g) (everyone ever infected); early extinction: final size < %g\n\n", days, minor_outbreak);
+  std::printf(
+      "Stochastic SIR, N = 1000 (S, I, R) = (990, 10, 0), beta = %.2f/day, gamma = %.2f/day, R0 = %.1f, "
+      "%zu runs, %g days\n",
+      beta, gamma_, beta / gamma_, options.particles, days);
+  std::printf("final size = N - S(%g) (everyone ever infected); early extinction: final size < %g\n\n", days,
+              minor_outbreak);
   std::printf("%-22s %9s %10s %8s %8s %8s %8s %8s %16s %10s\n", "method", "time [s]", "mean size", "sd", "q05", "q50",
               "q95", "major", "P(extinction)", "failed");
   const std::size_t last = options.save_times.size() - 1;
@@ -100,17 +103,19 @@ int main() {
                 mean, std::sqrt(var), sdekit::quantile(size, 0.05), sdekit::quantile(size, 0.5),
                 sdekit::quantile(size, 0.95), major, p, std::sqrt(p * (1 - p) / n), run.result.failures.size());
   }
-  std::printf("\n(major = mean final size of the outbreaks that did not die out early; the deterministic SIR gives "
-              "%.1f)\n",
-              [] {
-                double z = 0.5;
-                for (int k = 0; k < 200; ++k) z = 1 - 0.99 * std::exp(-beta / gamma_ * z);
-                return z * population;
-              }());
+  std::printf(
+      "\n(major = mean final size of the outbreaks that did not die out early; the deterministic SIR gives "
+      "%.1f)\n",
+      [] {
+        double z = 0.5;
+        for (int k = 0; k < 200; ++k) z = 1 - 0.99 * std::exp(-beta / gamma_ * z);
+        return z * population;
+      }());
 
-  std::printf("At N = 1000 the Cao-Gillespie-Petzold rule (epsilon = 0.03) allows leaps of only a few events, so\n"
-              "tau-leaping mostly takes exact SSA steps here (same law, similar time); it pays off once counts are in\n"
-              "the thousands. The CLE is a diffusion: fractional counts, and I can cross 0 (propensities clamped at 0).\n\n");
+  std::printf(
+      "At N = 1000 the Cao-Gillespie-Petzold rule (epsilon = 0.03) allows leaps of only a few events, so\n"
+      "tau-leaping mostly takes exact SSA steps here (same law, similar time); it pays off once counts are in\n"
+      "the thousands. The CLE is a diffusion: fractional counts, and I can cross 0 (propensities clamped at 0).\n\n");
 
   // Quantile bands of I per day, one block of rows per method.
   const std::string csv = "sir_quantile_bands.csv";
@@ -155,7 +160,8 @@ int main() {
     }
     gp << "unset multiplot\n";
   }
-  if (std::system(("gnuplot " + script).c_str()) == 0) std::printf("wrote sir_quantile_bands.png (script %s)\n", script.c_str());
+  if (std::system(("gnuplot " + script).c_str()) == 0)
+    std::printf("wrote sir_quantile_bands.png (script %s)\n", script.c_str());
   else std::printf("gnuplot failed on %s: no picture\n", script.c_str());
   return 0;
 }

@@ -12,16 +12,24 @@ class EulerMaruyama {
  public:
   /// Strong order on problem P: 1.0 when its noise is declared additive, 0.5 otherwise.
   template <class P, class X>
-  static constexpr double strong_order() { return P::is_additive ? 1.0 : 0.5; }
+  static constexpr double strong_order() {
+    return P::is_additive ? 1.0 : 0.5;
+  }
   /// Weak order.
   template <class P, class X>
-  static constexpr double weak_order() { return 1.0; }
+  static constexpr double weak_order() {
+    return 1.0;
+  }
   /// Itô problems of any noise kind; Stratonovich ones only with additive noise, where the calculi agree.
   template <class P, class X>
-  static constexpr Support supports() { return !P::is_stratonovich || P::is_additive ? Support::yes : Support::ito_only; }
+  static constexpr Support supports() {
+    return !P::is_stratonovich || P::is_additive ? Support::yes : Support::ito_only;
+  }
   /// ΔW only.
   template <class P, class X>
-  static constexpr NoiseInformation noise_information() { return NoiseInformation::wiener; }
+  static constexpr NoiseInformation noise_information() {
+    return NoiseInformation::wiener;
+  }
 
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>

@@ -25,10 +25,14 @@ class Milstein {
  public:
   /// Strong order.
   template <class P, class X>
-  static constexpr double strong_order() { return 1.0; }
+  static constexpr double strong_order() {
+    return 1.0;
+  }
   /// Weak order.
   template <class P, class X>
-  static constexpr double weak_order() { return 1.0; }
+  static constexpr double weak_order() {
+    return 1.0;
+  }
   /// Itô and Stratonovich problems with scalar, diagonal, additive or commutative general noise; an analytic
   /// ∂b/∂x for scalar and diagonal noise only.
   template <class P, class X>
@@ -40,7 +44,9 @@ class Milstein {
   }
   /// ΔW only: the supported noise kinds need no Lévy areas.
   template <class P, class X>
-  static constexpr NoiseInformation noise_information() { return NoiseInformation::wiener; }
+  static constexpr NoiseInformation noise_information() {
+    return NoiseInformation::wiener;
+  }
 
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>

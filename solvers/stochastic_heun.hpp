@@ -15,10 +15,14 @@ class StochasticHeun {
   /// Strong order on problem P: 1.0 for commutative noise (scalar, diagonal, additive, declared commutative),
   /// 0.5 for general noise whose columns do not commute.
   template <class P, class X>
-  static constexpr double strong_order() { return noncommutative_noise<P, X>() ? 0.5 : 1.0; }
+  static constexpr double strong_order() {
+    return noncommutative_noise<P, X>() ? 0.5 : 1.0;
+  }
   /// Weak order.
   template <class P, class X>
-  static constexpr double weak_order() { return 1.0; }
+  static constexpr double weak_order() {
+    return 1.0;
+  }
   /// Stratonovich problems of any noise kind; Itô ones only with additive noise, where the calculi agree.
   template <class P, class X>
   static constexpr Support supports() {
@@ -26,7 +30,9 @@ class StochasticHeun {
   }
   /// ΔW only.
   template <class P, class X>
-  static constexpr NoiseInformation noise_information() { return NoiseInformation::wiener; }
+  static constexpr NoiseInformation noise_information() {
+    return NoiseInformation::wiener;
+  }
 
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>

@@ -12,7 +12,8 @@
 namespace sdekit_test {
 
 /// The cached path of particle p for the order tests: fine step 2^-fine_level on [0, 1], `dimension` processes.
-inline sdekit::BrownianPath order_test_path(std::uint64_t seed, std::uint64_t p, int fine_level, std::size_t dimension) {
+inline sdekit::BrownianPath order_test_path(std::uint64_t seed, std::uint64_t p, int fine_level,
+                                            std::size_t dimension) {
   sdekit::BrownianPath path(seed, 0.0, std::ldexp(1.0, -fine_level), dimension, p);
   path.cache(std::size_t{1} << fine_level);
   return path;

@@ -27,7 +27,9 @@ int main() {
   //[ fit_euler
   const auto drift = [](double y, double, const Eigen::VectorXd& p) { return p[0] * y - p[1] * y * y * y; };
   const auto diffusion = [](double, double, const Eigen::VectorXd& p) { return p[2]; };
-  sdekit::ParameterSpec spec{{"alpha", "beta", "sigma"}, Eigen::Vector3d(0.3, 0.3, 1.5), Eigen::Vector3d(-10, -10, 0),
+  sdekit::ParameterSpec spec{{"alpha", "beta", "sigma"},
+                             Eigen::Vector3d(0.3, 0.3, 1.5),
+                             Eigen::Vector3d(-10, -10, 0),
                              Eigen::Vector3d(10, 10, 10)};
   const sdekit::FitResult fit = sdekit::fit_euler(t, x, drift, diffusion, spec);
   //]

@@ -24,7 +24,8 @@ namespace {
 
 constexpr double two_to_minus_53 = 1.0 / 9007199254740992.0;
 constexpr double two_to_52 = 4503599627370496.0;
-constexpr std::uint64_t exponent_of_two_to_52 = 0x4330000000000000ull;  // bits of 2^52: or-ing in m < 2^52 gives 2^52 + m
+constexpr std::uint64_t exponent_of_two_to_52 =
+    0x4330000000000000ull;  // bits of 2^52: or-ing in m < 2^52 gives 2^52 + m
 constexpr std::uint64_t exponent_of_one = 0x3ff0000000000000ull;
 constexpr std::uint64_t mantissa_mask = 0x000fffffffffffffull;
 
@@ -112,8 +113,8 @@ void sincos_scalar(std::uint64_t turns53, double& sin_out, double& cos_out) {
   const double sin_a = a + (z * a) * (s1 + z * (s2 + z * (s3 + z * (s4 + z * (s5 + z * s6)))));
   const double r = z * (c1 + z * (c2 + z * (c3 + z * (c4 + z * (c5 + z * c6)))));
   // fdlibm's cos kernel: subtracting a truncated a/4 first keeps the error below one ulp for a ≥ 0.3.
-  const double quarter = std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & 0xffffffff00000000ull) -
-                                               0x0020000000000000ull);
+  const double quarter =
+      std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & 0xffffffff00000000ull) - 0x0020000000000000ull);
   double qx = a > 0.78125 ? 0.28125 : quarter;
   qx = a < 0.3 ? 0.0 : qx;
   const double hz = 0.5 * z - qx;
@@ -134,9 +135,7 @@ double radius_scalar(std::uint32_t w0, std::uint32_t w1) {
   return std::sqrt(-2.0 * log_scalar(u1));
 }
 
-std::uint64_t turns_of(std::uint32_t w2, std::uint32_t w3) {
-  return ((std::uint64_t{w3} << 32) | w2) >> 11;
-}
+std::uint64_t turns_of(std::uint32_t w2, std::uint32_t w3) { return ((std::uint64_t{w3} << 32) | w2) >> 11; }
 
 // The two normals of one Philox block: z_even = r·cos θ, z_odd = r·sin θ.
 void box_muller(const std::array<std::uint32_t, 4>& w, double& z_even, double& z_odd) {
@@ -188,9 +187,11 @@ SDEKIT_AVX2 __m256d log_avx2(__m256d x) {
   const __m256d t1 = _mm256_mul_pd(
       w, _mm256_add_pd(splat(lg2), _mm256_mul_pd(w, _mm256_add_pd(splat(lg4), _mm256_mul_pd(w, splat(lg6))))));
   const __m256d t2 = _mm256_mul_pd(
-      z, _mm256_add_pd(splat(lg1),
-                       _mm256_mul_pd(w, _mm256_add_pd(splat(lg3), _mm256_mul_pd(w, _mm256_add_pd(
-                                                                          splat(lg5), _mm256_mul_pd(w, splat(lg7))))))));
+      z,
+      _mm256_add_pd(
+          splat(lg1),
+          _mm256_mul_pd(w, _mm256_add_pd(splat(lg3),
+                                         _mm256_mul_pd(w, _mm256_add_pd(splat(lg5), _mm256_mul_pd(w, splat(lg7))))))));
   const __m256d r = _mm256_add_pd(t2, t1);
   const __m256d hfsq = _mm256_mul_pd(_mm256_mul_pd(splat(0.5), f), f);
   const __m256d inner = _mm256_add_pd(_mm256_mul_pd(s, _mm256_add_pd(hfsq, r)), _mm256_mul_pd(e, splat(ln2_lo)));
@@ -202,9 +203,9 @@ SDEKIT_AVX2 void sincos_avx2(__m256i turns53, __m256d& sin_out, __m256d& cos_out
   const __m256i rest = _mm256_and_si256(turns53, splat64(quarter_units - 1));
   const __m256i flip = _mm256_cmpgt_epi64(rest, splat64(eighth_units));  // values < 2^63: signed compare is fine
   const __m256i units = _mm256_blendv_epi8(rest, _mm256_sub_epi64(splat64(quarter_units), rest), flip);
-  const __m256d a = _mm256_mul_pd(
-      _mm256_sub_pd(as_pd(_mm256_or_si256(units, splat64(exponent_of_two_to_52))), splat(two_to_52)),
-      splat(radians_per_unit));
+  const __m256d a =
+      _mm256_mul_pd(_mm256_sub_pd(as_pd(_mm256_or_si256(units, splat64(exponent_of_two_to_52))), splat(two_to_52)),
+                    splat(radians_per_unit));
   const __m256d z = _mm256_mul_pd(a, a);
   __m256d ps = _mm256_add_pd(splat(s5), _mm256_mul_pd(z, splat(s6)));
   ps = _mm256_add_pd(splat(s4), _mm256_mul_pd(z, ps));
@@ -218,8 +219,8 @@ SDEKIT_AVX2 void sincos_avx2(__m256i turns53, __m256d& sin_out, __m256d& cos_out
   pc = _mm256_add_pd(splat(c2), _mm256_mul_pd(z, pc));
   pc = _mm256_add_pd(splat(c1), _mm256_mul_pd(z, pc));
   const __m256d r = _mm256_mul_pd(z, pc);
-  const __m256d quarter = as_pd(_mm256_sub_epi64(_mm256_and_si256(as_si(a), splat64(0xffffffff00000000ull)),
-                                                 splat64(0x0020000000000000ull)));
+  const __m256d quarter = as_pd(
+      _mm256_sub_epi64(_mm256_and_si256(as_si(a), splat64(0xffffffff00000000ull)), splat64(0x0020000000000000ull)));
   __m256d qx = select(_mm256_cmp_pd(a, splat(0.78125), _CMP_GT_OQ), splat(0.28125), quarter);
   qx = select(_mm256_cmp_pd(a, splat(0.3), _CMP_LT_OQ), splat(0.0), qx);
   const __m256d hz = _mm256_sub_pd(_mm256_mul_pd(splat(0.5), z), qx);
@@ -239,8 +240,9 @@ SDEKIT_AVX2 void sincos_avx2(__m256i turns53, __m256d& sin_out, __m256d& cos_out
 // their upper halves between rounds: _mm256_mul_epu32 reads only the lower half, and the outputs are masked.
 // U independent chains are interleaved because one chain is a string of dependent multiplies.
 template <int U>
-SDEKIT_AVX2 inline void philox_avx2(const __m256i (&key0)[U], std::uint32_t key1, const std::array<std::uint32_t, 4>& counter,
-                                    __m256i (&w0)[U], __m256i (&w1)[U], __m256i (&w2)[U], __m256i (&w3)[U]) {
+SDEKIT_AVX2 inline void philox_avx2(const __m256i (&key0)[U], std::uint32_t key1,
+                                    const std::array<std::uint32_t, 4>& counter, __m256i (&w0)[U], __m256i (&w1)[U],
+                                    __m256i (&w2)[U], __m256i (&w3)[U]) {
   __m256i x0[U], x1[U], x2[U], x3[U], k0[U];
   for (int u = 0; u < U; ++u) {
     x0[u] = splat64(counter[0]);
@@ -339,8 +341,8 @@ bool avx2_available() {
 bool avx2_available() { return false; }
 #endif
 
-void block_dispatch(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair,
-                    std::size_t components, double* even, double* odd, NoiseSpace space) {
+void block_dispatch(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair, std::size_t components,
+                    double* even, double* odd, NoiseSpace space) {
 #ifdef SDEKIT_NOISE_X86
   if (avx2_available()) {
     block_avx2(seed, first, n, pair, components, n, even, odd, space);
@@ -379,8 +381,8 @@ void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t 
   }
 }
 
-void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
-                            std::uint64_t step, std::size_t components, double* out) {
+void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles, std::uint64_t step,
+                            std::size_t components, double* out) {
   if (particles == 0) return;
   check_indices(first_particle + particles - 1, step, "sdekit::standard_normals_block");
   block_dispatch(seed, first_particle, particles, step >> 1, components, step % 2 == 0 ? out : nullptr,
@@ -431,8 +433,8 @@ void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_par
                                      std::uint64_t step, std::size_t components, double* out) {
   if (particles == 0) return;
   check_indices(first_particle + particles - 1, step, "sdekit::detail::standard_normals_block_portable");
-  block_portable(seed, first_particle, 0, particles, step >> 1, components, particles,
-                 step % 2 == 0 ? out : nullptr, step % 2 == 0 ? nullptr : out, NoiseSpace::wiener);
+  block_portable(seed, first_particle, 0, particles, step >> 1, components, particles, step % 2 == 0 ? out : nullptr,
+                 step % 2 == 0 ? nullptr : out, NoiseSpace::wiener);
 }
 
 }  // namespace detail

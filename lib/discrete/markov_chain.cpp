@@ -17,13 +17,14 @@ std::string row_name(const char* matrix, Eigen::Index i) { return "row " + std::
 
 void require_square(const Eigen::MatrixXd& m, const char* name, const char* where) {
   detail::require(m.rows() >= 1, where, std::string(name) + ".rows()", m.rows(), "must be at least 1");
-  detail::require(m.rows() == m.cols(), where, std::string(name) + ".cols()", m.cols(),
-                  "must equal " + std::string(name) + ".rows() = " + std::to_string(m.rows()) + " (" + name +
-                      " must be square)");
+  detail::require(
+      m.rows() == m.cols(), where, std::string(name) + ".cols()", m.cols(),
+      "must equal " + std::string(name) + ".rows() = " + std::to_string(m.rows()) + " (" + name + " must be square)");
 }
 
 // A probability vector: finite, non-negative entries summing to 1 within 1e-12. `what` names it in messages.
-void require_probability_row(const Eigen::Ref<const Eigen::RowVectorXd>& row, const std::string& what, const char* where) {
+void require_probability_row(const Eigen::Ref<const Eigen::RowVectorXd>& row, const std::string& what,
+                             const char* where) {
   for (Eigen::Index j = 0; j < row.size(); ++j)
     detail::require(std::isfinite(row[j]) && row[j] >= 0, where, "entry " + std::to_string(j) + " of " + what, row[j],
                     "must be a non-negative finite probability");
@@ -51,13 +52,15 @@ Eigen::VectorXd null_distribution(const Eigen::MatrixXd& a, const char* where, c
   rhs[n - 1] = 1.0;
   Eigen::FullPivLU<Eigen::MatrixXd> lu(system);
   lu.setThreshold(1e-10);
-  detail::require(lu.rank() == n, where, std::string("rank of the stationary equations for ") + name, lu.rank(),
-                  "must be " + std::to_string(n) + ": the stationary distribution is not unique (more than one closed class)");
+  detail::require(
+      lu.rank() == n, where, std::string("rank of the stationary equations for ") + name, lu.rank(),
+      "must be " + std::to_string(n) + ": the stationary distribution is not unique (more than one closed class)");
   Eigen::VectorXd pi = lu.solve(rhs).cwiseMax(0.0);
   return pi / pi.sum();
 }
 
-Eigen::MatrixXd restrict(const Eigen::MatrixXd& m, const std::vector<std::size_t>& rows, const std::vector<std::size_t>& cols) {
+Eigen::MatrixXd restrict(const Eigen::MatrixXd& m, const std::vector<std::size_t>& rows,
+                         const std::vector<std::size_t>& cols) {
   Eigen::MatrixXd out(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(cols.size()));
   for (std::size_t i = 0; i < rows.size(); ++i)
     for (std::size_t j = 0; j < cols.size(); ++j)
@@ -104,13 +107,15 @@ Eigen::MatrixXd MarkovChain::power(std::uint64_t n) const {
 
 Eigen::VectorXd MarkovChain::distribution_after(const Eigen::VectorXd& p0, std::uint64_t n) const {
   constexpr const char* where = "sdekit::MarkovChain::distribution_after";
-  detail::require(p0.size() == p_.rows(), where, "p0.size()", p0.size(), "must equal the number of states " + std::to_string(p_.rows()));
+  detail::require(p0.size() == p_.rows(), where, "p0.size()", p0.size(),
+                  "must equal the number of states " + std::to_string(p_.rows()));
   require_probability_row(p0.transpose(), "p0", where);
   return power(n).transpose() * p0;
 }
 
 Eigen::VectorXd MarkovChain::stationary_distribution() const {
-  return null_distribution(p_ - Eigen::MatrixXd::Identity(p_.rows(), p_.cols()), "sdekit::MarkovChain::stationary_distribution", "P");
+  return null_distribution(p_ - Eigen::MatrixXd::Identity(p_.rows(), p_.cols()),
+                           "sdekit::MarkovChain::stationary_distribution", "P");
 }
 
 Eigen::VectorXd MarkovChain::hitting_probabilities(const std::vector<std::size_t>& targets) const {
@@ -136,11 +141,13 @@ Eigen::VectorXd MarkovChain::hitting_probabilities(const std::vector<std::size_t
   for (std::size_t i : hit) h[static_cast<Eigen::Index>(i)] = 1.0;
   if (open.empty()) return h;
   // h_S = P_SS h_S + P_ST 1 on the states S that may reach a target; I − P_SS is invertible there.
-  const Eigen::MatrixXd a = Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(open.size()), static_cast<Eigen::Index>(open.size())) -
-                            restrict(p_, open, open);
+  const Eigen::MatrixXd a =
+      Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(open.size()), static_cast<Eigen::Index>(open.size())) -
+      restrict(p_, open, open);
   const Eigen::VectorXd rhs = restrict(p_, open, hit).rowwise().sum();
   const Eigen::VectorXd hs = a.fullPivLu().solve(rhs);
-  for (std::size_t k = 0; k < open.size(); ++k) h[static_cast<Eigen::Index>(open[k])] = std::min(1.0, std::max(0.0, hs[static_cast<Eigen::Index>(k)]));
+  for (std::size_t k = 0; k < open.size(); ++k)
+    h[static_cast<Eigen::Index>(open[k])] = std::min(1.0, std::max(0.0, hs[static_cast<Eigen::Index>(k)]));
   return h;
 }
 
@@ -159,7 +166,8 @@ Eigen::VectorXd MarkovChain::expected_hitting_times(const std::vector<std::size_
   const auto m = static_cast<Eigen::Index>(sure.size());
   const Eigen::MatrixXd a = Eigen::MatrixXd::Identity(m, m) - restrict(p_, sure, sure);
   const Eigen::VectorXd ks = a.fullPivLu().solve(Eigen::VectorXd::Ones(m));
-  for (std::size_t i = 0; i < sure.size(); ++i) k[static_cast<Eigen::Index>(sure[i])] = ks[static_cast<Eigen::Index>(i)];
+  for (std::size_t i = 0; i < sure.size(); ++i)
+    k[static_cast<Eigen::Index>(sure[i])] = ks[static_cast<Eigen::Index>(i)];
   return k;
 }
 
@@ -195,7 +203,8 @@ Eigen::VectorXd MarkovChain::expected_absorption_times() const {
   const std::vector<std::size_t> transient = transient_states();
   const Eigen::VectorXd t = fundamental.rowwise().sum();
   Eigen::VectorXd out = Eigen::VectorXd::Zero(p_.rows());
-  for (std::size_t i = 0; i < transient.size(); ++i) out[static_cast<Eigen::Index>(transient[i])] = t[static_cast<Eigen::Index>(i)];
+  for (std::size_t i = 0; i < transient.size(); ++i)
+    out[static_cast<Eigen::Index>(transient[i])] = t[static_cast<Eigen::Index>(i)];
   return out;
 }
 
@@ -203,10 +212,12 @@ Eigen::MatrixXd MarkovChain::absorption_probabilities() const {
   const Eigen::MatrixXd fundamental = fundamental_matrix();
   const std::vector<std::size_t> transient = transient_states();
   const std::vector<std::size_t> absorbing = absorbing_states();
-  const Eigen::MatrixXd b = fundamental * restrict(p_, transient, absorbing);
+  const Eigen::MatrixXd b = fundamental* restrict(p_, transient, absorbing);
   Eigen::MatrixXd out = Eigen::MatrixXd::Zero(p_.rows(), static_cast<Eigen::Index>(absorbing.size()));
-  for (std::size_t k = 0; k < absorbing.size(); ++k) out(static_cast<Eigen::Index>(absorbing[k]), static_cast<Eigen::Index>(k)) = 1.0;
-  for (std::size_t i = 0; i < transient.size(); ++i) out.row(static_cast<Eigen::Index>(transient[i])) = b.row(static_cast<Eigen::Index>(i));
+  for (std::size_t k = 0; k < absorbing.size(); ++k)
+    out(static_cast<Eigen::Index>(absorbing[k]), static_cast<Eigen::Index>(k)) = 1.0;
+  for (std::size_t i = 0; i < transient.size(); ++i)
+    out.row(static_cast<Eigen::Index>(transient[i])) = b.row(static_cast<Eigen::Index>(i));
   return out;
 }
 
@@ -218,7 +229,8 @@ ContinuousMarkovChain::ContinuousMarkovChain(Eigen::MatrixXd q) : q_(std::move(q
   for (Eigen::Index i = 0; i < n; ++i) {
     double largest = 0;
     for (Eigen::Index j = 0; j < n; ++j) {
-      detail::require(std::isfinite(q_(i, j)), where, "entry " + std::to_string(j) + " of " + row_name("Q", i), q_(i, j), "must be finite");
+      detail::require(std::isfinite(q_(i, j)), where, "entry " + std::to_string(j) + " of " + row_name("Q", i),
+                      q_(i, j), "must be finite");
       if (i != j)
         detail::require(q_(i, j) >= 0, where, "entry " + std::to_string(j) + " of " + row_name("Q", i), q_(i, j),
                         "must be a non-negative rate (off the diagonal)");
@@ -260,7 +272,8 @@ Eigen::MatrixXd ContinuousMarkovChain::transition_matrix(double t) const {
 
 Eigen::VectorXd ContinuousMarkovChain::distribution_at(const Eigen::VectorXd& p0, double t) const {
   constexpr const char* where = "sdekit::ContinuousMarkovChain::distribution_at";
-  detail::require(p0.size() == q_.rows(), where, "p0.size()", p0.size(), "must equal the number of states " + std::to_string(q_.rows()));
+  detail::require(p0.size() == q_.rows(), where, "p0.size()", p0.size(),
+                  "must equal the number of states " + std::to_string(q_.rows()));
   require_probability_row(p0.transpose(), "p0", where);
   return transition_matrix(t).transpose() * p0;
 }

@@ -23,7 +23,8 @@ std::string quoted(std::string_view s) {
 
 bool is_identifier(std::string_view s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 std::string_view trim(std::string_view s) {
@@ -34,14 +35,15 @@ std::string_view trim(std::string_view s) {
 
 // One side of an equation: "" or "0" (nothing), else terms "[coefficient][*] species" joined by '+'.
 std::vector<std::pair<std::size_t, int>> parse_side(std::string_view side, const std::vector<std::string>& species,
-                                                   const std::string& reaction, const char* where) {
+                                                    const std::string& reaction, const char* where) {
   std::vector<std::pair<std::size_t, int>> out;
   side = trim(side);
   if (side.empty() || side == "0") return out;
   std::size_t start = 0;
   for (;;) {
     const std::size_t plus = side.find('+', start);
-    std::string_view term = trim(side.substr(start, plus == std::string_view::npos ? std::string_view::npos : plus - start));
+    std::string_view term =
+        trim(side.substr(start, plus == std::string_view::npos ? std::string_view::npos : plus - start));
     const std::string argument = "term " + quoted(term) + " of reaction " + quoted(reaction);
     std::size_t digits = 0;
     while (digits < term.size() && std::isdigit(static_cast<unsigned char>(term[digits]))) ++digits;
@@ -90,7 +92,8 @@ double log_factorial(double k) {
 
 }  // namespace
 
-Stoichiometry parse_reaction(std::string_view equation, const std::vector<std::string>& species, const std::string& reaction) {
+Stoichiometry parse_reaction(std::string_view equation, const std::vector<std::string>& species,
+                             const std::string& reaction) {
   constexpr const char* where = "sdekit::make_reaction_network";
   const std::size_t arrow = equation.find("->");
   require(arrow != std::string_view::npos, where, "equation of reaction " + quoted(reaction), equation,
@@ -138,10 +141,12 @@ NetworkLayout make_network_layout(const std::vector<std::string>& species, const
       layout.net_change(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) -= c;
       order += c;
     }
-    for (const auto& [i, c] : s.products) layout.net_change(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) += c;
+    for (const auto& [i, c] : s.products)
+      layout.net_change(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) += c;
     // Highest order of reaction (HOR) per reactant species, and how many of it that reaction takes (CGP 2006).
     for (const auto& [i, c] : s.reactants) {
-      if (order > layout.highest_order[i] || (order == layout.highest_order[i] && c > layout.highest_order_coefficient[i])) {
+      if (order > layout.highest_order[i] ||
+          (order == layout.highest_order[i] && c > layout.highest_order_coefficient[i])) {
         layout.highest_order[i] = order;
         layout.highest_order_coefficient[i] = c;
       }

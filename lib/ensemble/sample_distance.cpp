@@ -33,7 +33,8 @@ double mean_pair_distance(const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, bo
   }
   double total = 0;
   for (double r : rows) total += r;
-  const double pairs = same ? static_cast<double>(n) * static_cast<double>(n - 1) : static_cast<double>(n) * static_cast<double>(m);
+  const double pairs =
+      same ? static_cast<double>(n) * static_cast<double>(n - 1) : static_cast<double>(n) * static_cast<double>(m);
   return total / pairs;
 }
 
@@ -41,7 +42,8 @@ double mean_pair_distance(const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, bo
 
 double energy_distance(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
   constexpr const char* where = "sdekit::energy_distance";
-  detail::require(a.rows() == b.rows(), where, "b.rows()", b.rows(), "must equal a.rows() = " + std::to_string(a.rows()));
+  detail::require(a.rows() == b.rows(), where, "b.rows()", b.rows(),
+                  "must equal a.rows() = " + std::to_string(a.rows()));
   const Eigen::MatrixXd x = valid_columns(a, where, "a"), y = valid_columns(b, where, "b");
   return 2.0 * mean_pair_distance(x, y, false) - mean_pair_distance(x, x, true) - mean_pair_distance(y, y, true);
 }
@@ -49,7 +51,8 @@ double energy_distance(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
 double sliced_wasserstein(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, std::size_t projections,
                           std::uint64_t seed) {
   constexpr const char* where = "sdekit::sliced_wasserstein";
-  detail::require(a.rows() == b.rows(), where, "b.rows()", b.rows(), "must equal a.rows() = " + std::to_string(a.rows()));
+  detail::require(a.rows() == b.rows(), where, "b.rows()", b.rows(),
+                  "must equal a.rows() = " + std::to_string(a.rows()));
   detail::require(projections >= 1, where, "projections", projections, "must be at least 1");
   const Eigen::MatrixXd x = valid_columns(a, where, "a"), y = valid_columns(b, where, "b");
   const Eigen::Index d = x.rows();

@@ -177,8 +177,8 @@ FitResult maximise_log_likelihood(const std::function<double(const Eigen::Vector
   std::string method = "NLopt LN_BOBYQA";
   auto run = [&](nlopt_algorithm algorithm, const Eigen::VectorXd& from) {
     nlopt_opt opt = nlopt_create(algorithm, static_cast<unsigned>(k));
-    std::vector<double> lb(static_cast<std::size_t>(k)), ub(static_cast<std::size_t>(k)), u(static_cast<std::size_t>(k)),
-        step(static_cast<std::size_t>(k));
+    std::vector<double> lb(static_cast<std::size_t>(k)), ub(static_cast<std::size_t>(k)),
+        u(static_cast<std::size_t>(k)), step(static_cast<std::size_t>(k));
     for (Eigen::Index i = 0; i < k; ++i) {
       const auto j = static_cast<std::size_t>(i);
       lb[j] = std::isfinite(lower[i]) ? (lower[i] - origin[i]) / scale[i] : -HUGE_VAL;

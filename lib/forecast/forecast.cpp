@@ -26,8 +26,10 @@ void check_horizons(std::span<const double> horizons, std::string_view where) {
   detail::require(!horizons.empty(), where, "horizons.size()", horizons.size(), "must be at least 1");
   for (std::size_t k = 0; k < horizons.size(); ++k) {
     const std::string name = "horizons[" + std::to_string(k) + "]";
-    detail::require(std::isfinite(horizons[k]) && horizons[k] > 0, where, name, horizons[k], "must be positive and finite");
-    if (k > 0) detail::require(horizons[k] > horizons[k - 1], where, name, horizons[k], "must exceed the one before it");
+    detail::require(std::isfinite(horizons[k]) && horizons[k] > 0, where, name, horizons[k],
+                    "must be positive and finite");
+    if (k > 0)
+      detail::require(horizons[k] > horizons[k - 1], where, name, horizons[k], "must exceed the one before it");
   }
 }
 
@@ -163,8 +165,8 @@ double forecast_step(std::span<const double> horizons, const ForecastOptions& op
   return gap / static_cast<double>(options.substeps);
 }
 
-Forecast summarise_ensemble(const std::vector<std::vector<double>>& values, double t0,
-                            std::span<const double> horizons, std::span<const double> levels, std::size_t failed) {
+Forecast summarise_ensemble(const std::vector<std::vector<double>>& values, double t0, std::span<const double> horizons,
+                            std::span<const double> levels, std::size_t failed) {
   Forecast f;
   f.levels.assign(levels.begin(), levels.end());
   f.failed = failed;

@@ -15,13 +15,15 @@ namespace sdekit {
 
 CsvError::CsvError(std::string file, std::size_t line, std::size_t column, const std::string& message)
     : std::invalid_argument(file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message),
-      file_(std::move(file)), line_(line), column_(column) {}
+      file_(std::move(file)),
+      line_(line),
+      column_(column) {}
 
 const std::vector<double>& TimeSeries::column(std::string_view name) const {
   for (std::size_t c = 0; c < names.size(); ++c)
     if (names[c] == name) return values[c];
-  throw std::invalid_argument("sdekit::TimeSeries::column: name = \"" + std::string(name) + "\" is not a value column of " +
-                              source);
+  throw std::invalid_argument("sdekit::TimeSeries::column: name = \"" + std::string(name) +
+                              "\" is not a value column of " + source);
 }
 
 namespace {
@@ -119,10 +121,13 @@ class Reader {
 
   bool parse_time(std::string_view s, double& out) const {
     switch (options_.time_format) {
-      case TimeFormat::number: return parse_number(s, out);
-      case TimeFormat::date: return parse_iso_date(trim(s), options_.date_unit, out);
+      case TimeFormat::number:
+        return parse_number(s, out);
+      case TimeFormat::date:
+        return parse_iso_date(trim(s), options_.date_unit, out);
       case TimeFormat::automatic:
-      default: return parse_iso_date(trim(s), options_.date_unit, out) || parse_number(s, out);
+      default:
+        return parse_iso_date(trim(s), options_.date_unit, out) || parse_number(s, out);
     }
   }
 
@@ -179,8 +184,8 @@ class Reader {
       if (header[c].text.empty()) fail(header_line, c + 1, "empty column name in the header");
       for (std::size_t b = 0; b < c; ++b)
         if (header[b].text == header[c].text)
-          fail(header_line, c + 1, "duplicate column name " + shown(header[c].text) + " (also column " +
-                                       std::to_string(b + 1) + ")");
+          fail(header_line, c + 1,
+               "duplicate column name " + shown(header[c].text) + " (also column " + std::to_string(b + 1) + ")");
     }
     auto find = [&](const std::string& name) {
       for (std::size_t c = 0; c < header.size(); ++c)
@@ -219,12 +224,13 @@ class Reader {
       if (!parse_time(tt, t)) {
         const char* expected = options_.time_format == TimeFormat::number ? "a number"
                                : options_.time_format == TimeFormat::date ? "a date YYYY-MM-DD or YYYYMMDD"
-                                                                            : "a number or a date YYYY-MM-DD / YYYYMMDD";
+                                                                          : "a number or a date YYYY-MM-DD / YYYYMMDD";
         fail(line_number, time_col + 1, "time " + shown(tt) + " is not " + expected);
       }
       if (have_previous && !(t > previous_time))
-        fail(line_number, time_col + 1, "time " + shown(tt) + " is not after the time on line " +
-                                            std::to_string(previous_line) + ": times must increase strictly");
+        fail(line_number, time_col + 1,
+             "time " + shown(tt) + " is not after the time on line " + std::to_string(previous_line) +
+                 ": times must increase strictly");
       have_previous = true;
       previous_time = t;
       previous_line = line_number;
@@ -234,23 +240,24 @@ class Reader {
         const std::string& v = fields[c].text;
         if (is_missing(v)) {
           if (options_.missing == MissingValues::refuse)
-            fail(line_number, c + 1, "empty value in column " + shown(header[c].text) +
-                                         " (ask for MissingValues::drop to drop such rows)");
+            fail(line_number, c + 1,
+                 "empty value in column " + shown(header[c].text) + " (ask for MissingValues::drop to drop such rows)");
           ts.dropped.push_back({line_number, c + 1, header[c].text});
           drop = true;
           continue;
         }
         if (!parse_number(v, row[k]))
-          fail(line_number, c + 1, "value " + shown(v) + " in column " + shown(header[c].text) +
-                                       " is not a finite number");
+          fail(line_number, c + 1,
+               "value " + shown(v) + " in column " + shown(header[c].text) + " is not a finite number");
       }
       if (drop) continue;
       ts.times.push_back(t);
       for (std::size_t k = 0; k < value_cols.size(); ++k) ts.values[k].push_back(row[k]);
     }
     if (ts.times.size() < options_.min_observations)
-      fail(line_number, 0, "only " + std::to_string(ts.times.size()) + " observations, at least " +
-                               std::to_string(options_.min_observations) + " needed");
+      fail(line_number, 0,
+           "only " + std::to_string(ts.times.size()) + " observations, at least " +
+               std::to_string(options_.min_observations) + " needed");
     return ts;
   }
 

@@ -107,7 +107,8 @@ TEST_CASE("step integrals of one step: I_(1,0) and Lévy areas have the Brownian
   CHECK(wiener_bits_differ == 0);
   const double var_i10 = h * h * h / 3, cov_i10 = h * h / 2, var_area = h * h / 4;
   // Standard errors: of a mean sqrt(var/n); of a variance (Gaussian) var·sqrt(2/n); of a covariance
-  // sqrt((var_u var_v + cov²)/n); for the non-Gaussian area the fourth moment is below 2·var² + var², so 3·var² bounds it.
+  // sqrt((var_u var_v + cov²)/n); for the non-Gaussian area the fourth moment is below 2·var² + var², so 3·var² bounds
+  // it.
   CHECK(std::abs(i10.mean_u()) < 5 * std::sqrt(var_i10 / n));
   CHECK(std::abs(i10.var_u() - var_i10) < 5 * var_i10 * std::sqrt(2.0 / n));
   CHECK(std::abs(i10.cov() - cov_i10) < 5 * std::sqrt((var_i10 * h + cov_i10 * cov_i10) / n));

@@ -24,7 +24,7 @@ TEST_CASE("to_text shows each kind of value on one line") {
 }
 
 TEST_CASE("require throws std::invalid_argument naming where, what and the value") {
-  CHECK_THROWS_WITH_AS(sdekit::detail::require(false, "f", "dt", -1.0, "must be positive"), "f: dt = -1 must be positive",
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(sdekit::detail::require(false, "f", "dt", -1.0, "must be positive"),
+                       "f: dt = -1 must be positive", std::invalid_argument);
   CHECK_NOTHROW(sdekit::detail::require(true, "f", "dt", 1.0, "must be positive"));
 }

@@ -44,8 +44,8 @@ TEST_CASE("integrate calls the observer at t0 and after every step, at t0 + k·d
   double x = 1.0;
   std::vector<double> times;
   sdekit::EulerMaruyama em;
-  const std::size_t steps =
-      sdekit::integrate(em, gbm, x, 0.0, 1.0, 0.3, sdekit::GaussianNoise(1), [&](double, double t) { times.push_back(t); });
+  const std::size_t steps = sdekit::integrate(em, gbm, x, 0.0, 1.0, 0.3, sdekit::GaussianNoise(1),
+                                              [&](double, double t) { times.push_back(t); });
   CHECK(steps == 4);
   CHECK(times == std::vector<double>{0.0, 0.3, 0.6, 0.3 * 3, 1.0});
 }
@@ -82,9 +82,9 @@ TEST_CASE("runtime input errors name the argument and its value") {
                        "sdekit::integrate: dt = 0 must be positive and finite", std::invalid_argument);
   CHECK_THROWS_WITH_AS(sdekit::integrate(em, gbm, x, 0.0, 1.0, -0.5, sdekit::GaussianNoise(1)),
                        doctest::Contains("dt = -0.5"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(sdekit::integrate(em, gbm, x, 0.0, 1.0, std::numeric_limits<double>::quiet_NaN(),
-                                         sdekit::GaussianNoise(1)),
-                       doctest::Contains("dt = nan"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      sdekit::integrate(em, gbm, x, 0.0, 1.0, std::numeric_limits<double>::quiet_NaN(), sdekit::GaussianNoise(1)),
+      doctest::Contains("dt = nan"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(sdekit::integrate(em, gbm, x, 2.0, 1.0, 0.1, sdekit::GaussianNoise(1)),
                        "sdekit::integrate: t1 = 1 must not be before t0 = 2", std::invalid_argument);
   double bad = std::numeric_limits<double>::infinity();
@@ -95,13 +95,14 @@ TEST_CASE("runtime input errors name the argument and its value") {
                               [](const Eigen::Vector2d& y, double) { return y; });
   CHECK_THROWS_WITH_AS(sdekit::integrate(em, lin, v, 0.0, 1.0, 0.1, sdekit::GaussianNoise(1)),
                        doctest::Contains("x0 = (1, nan) must be finite"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(sdekit::integrate_times(em, gbm, x, {0.0, 0.5, 0.2}, 0.1, sdekit::GaussianNoise(1),
-                                               sdekit::NullObserver{}),
-                       doctest::Contains("times[2] = 0.2 must not be before times[1] = 0.5"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      sdekit::integrate_times(em, gbm, x, {0.0, 0.5, 0.2}, 0.1, sdekit::GaussianNoise(1), sdekit::NullObserver{}),
+      doctest::Contains("times[2] = 0.2 must not be before times[1] = 0.5"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(sdekit::integrate_times(em, gbm, x, {}, 0.1, sdekit::GaussianNoise(1), sdekit::NullObserver{}),
                        doctest::Contains("times.size() = 0"), std::invalid_argument);
-  auto mismatched = sdekit::make_sde([](const Eigen::VectorXd& y, double) -> Eigen::VectorXd { return -y; },
-                                     [](const Eigen::VectorXd&, double) -> Eigen::VectorXd { return Eigen::VectorXd::Ones(2); });
+  auto mismatched =
+      sdekit::make_sde([](const Eigen::VectorXd& y, double) -> Eigen::VectorXd { return -y; },
+                       [](const Eigen::VectorXd&, double) -> Eigen::VectorXd { return Eigen::VectorXd::Ones(2); });
   Eigen::VectorXd w = Eigen::VectorXd::Ones(3);
   CHECK_THROWS_WITH_AS(sdekit::integrate(em, mismatched, w, 0.0, 1.0, 0.1, sdekit::GaussianNoise(1)),
                        doctest::Contains("rows of b(x, t) = 2 must equal the state size 3"), std::invalid_argument);
@@ -119,7 +120,7 @@ TEST_CASE("Boost.Odeint's integrate_const drives an sdekit stepper step for step
   });
   CHECK(steps == 16);
   CHECK(stepper.steps_taken() == 16);  // the counter is shared by odeint's copies of the stepper
-  CHECK(stepper.order() == 1.0);  // Milstein's declared strong order on this problem
+  CHECK(stepper.order() == 1.0);       // Milstein's declared strong order on this problem
   REQUIRE(times.size() == 17);
   CHECK(times.back() == doctest::Approx(1.0));
 

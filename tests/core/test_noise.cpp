@@ -103,7 +103,8 @@ TEST_CASE("GaussianNoise gives sqrt(dt) times the standard normals of its partic
   CHECK(same_bits(dw, 0.5 * sdekit::standard_normal(77, 9, 4, 0)));
   Eigen::Vector3d v;
   noise(5, 0.0, 0.25, v);
-  for (int c = 0; c < 3; ++c) CHECK(same_bits(v[c], sdekit::standard_normal(77, 9, 5, static_cast<std::uint32_t>(c)) * 0.5));
+  for (int c = 0; c < 3; ++c)
+    CHECK(same_bits(v[c], sdekit::standard_normal(77, 9, 5, static_cast<std::uint32_t>(c)) * 0.5));
 }
 
 TEST_CASE("the Box-Muller log is accurate and its vector path gives the scalar bits") {
@@ -116,8 +117,8 @@ TEST_CASE("the Box-Muller log is accurate and its vector path gives the scalar b
     x.push_back(std::ldexp(mantissa, -static_cast<int>(splitmix(s) % 60)));
   }
   for (double e : {0x1p-53, 1.0 - 0x1p-53, 1.0, 0.5, 0.25, std::numbers::sqrt2 / 2, std::numbers::sqrt2 / 4,
-                   std::nextafter(std::numbers::sqrt2 / 2, 0.0), std::nextafter(std::numbers::sqrt2 / 2, 1.0),
-                   1.5, 2.0, 1e300, 1e-300, std::numeric_limits<double>::min()})
+                   std::nextafter(std::numbers::sqrt2 / 2, 0.0), std::nextafter(std::numbers::sqrt2 / 2, 1.0), 1.5, 2.0,
+                   1e300, 1e-300, std::numeric_limits<double>::min()})
     x.push_back(e);
   std::vector<double> vec(x.size());
   sdekit::detail::box_muller_log_block(x.data(), x.size(), vec.data());

@@ -13,14 +13,13 @@ using Vec3 = Eigen::Vector3d;
 
 namespace {
 auto scalar_problem = sdekit::make_sde([](double x, double) { return -x; }, [](double, double) { return 1.0; });
-auto diagonal_problem = sdekit::make_sde([](const Vec3& x, double) { return -x; },   // returns an Eigen expression
+auto diagonal_problem = sdekit::make_sde([](const Vec3& x, double) { return -x; },  // returns an Eigen expression
                                          [](const Vec3& x, double) { return 0.5 * x; });
 auto general_problem = sdekit::make_sde([](const Vec3& x, double) -> Vec3 { return -x; },
                                         [](const Vec3&, double) { return Eigen::Matrix<double, 3, 2>::Ones().eval(); });
-auto dynamic_problem = sdekit::make_sde([](const Eigen::VectorXd& x, double) -> Eigen::VectorXd { return -x; },
-                                        [](const Eigen::VectorXd& x, double) -> Eigen::MatrixXd {
-                                          return Eigen::MatrixXd::Ones(x.size(), 4);
-                                        });
+auto dynamic_problem = sdekit::make_sde(
+    [](const Eigen::VectorXd& x, double) -> Eigen::VectorXd { return -x; },
+    [](const Eigen::VectorXd& x, double) -> Eigen::MatrixXd { return Eigen::MatrixXd::Ones(x.size(), 4); });
 }  // namespace
 
 // Compile-time facts, checked where they are decided.
@@ -39,8 +38,10 @@ static_assert(sdekit::StateType<double> && sdekit::StateType<Vec3> && sdekit::St
 static_assert(!sdekit::StateType<float> && !sdekit::StateType<Eigen::Matrix3d> && !sdekit::StateType<Eigen::Vector3f>);
 
 // Sophus-style explicit instantiation: every stepper compiles for every noise kind it supports.
-template void sdekit::EulerMaruyama::do_step(const decltype(scalar_problem)&, double&, double, double, const double&) const;
-template void sdekit::EulerMaruyama::do_step(const decltype(diagonal_problem)&, Vec3&, double, double, const Vec3&) const;
+template void sdekit::EulerMaruyama::do_step(const decltype(scalar_problem)&, double&, double, double,
+                                             const double&) const;
+template void sdekit::EulerMaruyama::do_step(const decltype(diagonal_problem)&, Vec3&, double, double,
+                                             const Vec3&) const;
 template void sdekit::EulerMaruyama::do_step(const decltype(general_problem)&, Vec3&, double, double,
                                              const Eigen::Vector2d&) const;
 
@@ -49,16 +50,20 @@ TEST_CASE("noise dimension is the number of Wiener processes") {
   CHECK(sdekit::noise_dimension(diagonal_problem, Vec3::Ones().eval(), 0.0, "test") == 3);
   CHECK(sdekit::noise_dimension(general_problem, Vec3::Ones().eval(), 0.0, "test") == 2);
   CHECK(sdekit::noise_dimension(dynamic_problem, Eigen::VectorXd::Ones(5).eval(), 0.0, "test") == 4);
-  CHECK(sdekit::make_zero_increment<sdekit::wiener_increment_t<decltype(dynamic_problem), Eigen::VectorXd>>(4).size() == 4);
+  CHECK(sdekit::make_zero_increment<sdekit::wiener_increment_t<decltype(dynamic_problem), Eigen::VectorXd>>(4).size() ==
+        4);
 }
 
 TEST_CASE("a diffusion or drift whose dynamic size disagrees with the state is refused, naming it") {
-  auto wrong_b = sdekit::make_sde([](const Eigen::VectorXd& x, double) -> Eigen::VectorXd { return -x; },
-                                  [](const Eigen::VectorXd&, double) -> Eigen::VectorXd { return Eigen::VectorXd::Ones(2); });
+  auto wrong_b =
+      sdekit::make_sde([](const Eigen::VectorXd& x, double) -> Eigen::VectorXd { return -x; },
+                       [](const Eigen::VectorXd&, double) -> Eigen::VectorXd { return Eigen::VectorXd::Ones(2); });
   CHECK_THROWS_WITH_AS(sdekit::noise_dimension(wrong_b, Eigen::VectorXd::Ones(3).eval(), 0.0, "here"),
-                       doctest::Contains("here: rows of b(x, t) = 2 must equal the state size 3"), std::invalid_argument);
-  auto wrong_a = sdekit::make_sde([](const Eigen::VectorXd&, double) -> Eigen::VectorXd { return Eigen::VectorXd::Zero(4); },
-                                  [](const Eigen::VectorXd& x, double) -> Eigen::VectorXd { return x; });
+                       doctest::Contains("here: rows of b(x, t) = 2 must equal the state size 3"),
+                       std::invalid_argument);
+  auto wrong_a =
+      sdekit::make_sde([](const Eigen::VectorXd&, double) -> Eigen::VectorXd { return Eigen::VectorXd::Zero(4); },
+                       [](const Eigen::VectorXd& x, double) -> Eigen::VectorXd { return x; });
   CHECK_THROWS_WITH_AS(sdekit::noise_dimension(wrong_a, Eigen::VectorXd::Ones(3).eval(), 0.0, "here"),
                        doctest::Contains("size of a(x, t) = 4"), std::invalid_argument);
 }

@@ -124,7 +124,8 @@ TEST_CASE("DDPM with the exact reverse kernel reproduces every marginal; beta-ti
   const std::vector<double> times = ddpm_timesteps(q, o.steps);
   const double v_small = ddpm_chain_variance(q, times, DdpmFixedSmall{});
   const double v_large = ddpm_chain_variance(q, times, DdpmFixedLarge{});
-  MESSAGE("final variance with 50 steps: fixed-small " << v_small << ", fixed-large " << v_large << ", data " << data_v);
+  MESSAGE("final variance with 50 steps: fixed-small " << v_small << ", fixed-large " << v_large << ", data "
+                                                       << data_v);
   const double se = data_v * std::sqrt(2.0 / n);
   CHECK(v_small < data_v - 5 * se);
   CHECK(v_large > data_v + 5 * se);
@@ -174,7 +175,8 @@ TEST_CASE("EDM: Karras sigmas follow eq. 5 and Heun converges at second order to
   CHECK(s[0] == doctest::Approx(80.0));
   CHECK(s[9] == doctest::Approx(0.002));
   CHECK(s[10] == 0.0);
-  const double mid = std::pow(std::pow(80.0, 1 / 7.0) + 4.0 / 9.0 * (std::pow(0.002, 1 / 7.0) - std::pow(80.0, 1 / 7.0)), 7);
+  const double mid =
+      std::pow(std::pow(80.0, 1 / 7.0) + 4.0 / 9.0 * (std::pow(0.002, 1 / 7.0) - std::pow(80.0, 1 / 7.0)), 7);
   CHECK(s[4] == doctest::Approx(mid).epsilon(1e-12));
   const GaussianScore<SigmaProcess, 1> score(SigmaProcess{}, M1(data_m), M1(data_v));
   ReverseSampleOptions o;

@@ -59,19 +59,21 @@ TEST_CASE("Song et al. 2021 defaults and closed forms") {
   check_moment_odes(ve, "VE");
   // A custom β(t) given as a function agrees with the closed form of the same linear schedule …
   const auto custom = make_vp_sde([](double t) { return 0.1 + 19.9 * t; });
-  for (double t : {0.2, 0.7, 1.0}) CHECK(custom.mean_coefficient(t) == doctest::Approx(vp.mean_coefficient(t)).epsilon(1e-12));
+  for (double t : {0.2, 0.7, 1.0})
+    CHECK(custom.mean_coefficient(t) == doctest::Approx(vp.mean_coefficient(t)).epsilon(1e-12));
   // … and a non-linear one satisfies the moment ODEs too.
   check_moment_odes(make_vp_sde([](double t) { return 0.5 + 10 * t * t; }), "custom VP");
   check_moment_odes(make_sub_vp_sde([](double t) { return 1.0 + std::sin(3 * t); }), "custom sub-VP");
   // The exact transition composes: x_t = α x_s + G z reproduces σ_t² from σ_s².
   const auto [alpha, G] = vp.transition(0.3, 0.6);
-  CHECK(alpha * alpha * std::pow(vp.marginal_std(0.3), 2) + G * G == doctest::Approx(std::pow(vp.marginal_std(0.6), 2)));
+  CHECK(alpha * alpha * std::pow(vp.marginal_std(0.3), 2) + G * G ==
+        doctest::Approx(std::pow(vp.marginal_std(0.6), 2)));
 }
 
 TEST_CASE("a simulated forward VP ensemble matches the marginal p_t(x | x0)") {
   const VpSde<> vp;
-  auto problem = make_sde([&](double x, double t) { return vp.drift(x, t); }, [&](double, double t) { return vp.g(t); },
-                          additive);
+  auto problem =
+      make_sde([&](double x, double t) { return vp.drift(x, t); }, [&](double, double t) { return vp.g(t); }, additive);
   EnsembleOptions o;
   o.particles = 20000;
   o.dt = 1e-3;

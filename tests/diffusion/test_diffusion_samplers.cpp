@@ -69,7 +69,8 @@ enum class Scheme { euler_maruyama, predictor_corrector };
 /// affine plus Gaussian noise, independently along each eigenvector of Σ, so mean and variance propagate in
 /// closed form. This separates the scheme's discretisation bias (computed here) from sampling error (tested).
 template <class Forward>
-std::pair<V2, M2> chain_law(const Forward& forward, std::size_t steps, double epsilon, Scheme scheme, double snr = 0.16) {
+std::pair<V2, M2> chain_law(const Forward& forward, std::size_t steps, double epsilon, Scheme scheme,
+                            double snr = 0.16) {
   Eigen::SelfAdjointEigenSolver<M2> eig(data_covariance());
   const M2 v = eig.eigenvectors();
   const V2 lambda = eig.eigenvalues(), m = v.transpose() * data_mean;
@@ -110,7 +111,8 @@ std::pair<V2, M2> chain_law(const Forward& forward, std::size_t steps, double ep
 }
 
 double relative_gap(const std::pair<V2, M2>& law, const V2& m, const M2& c) {
-  return std::max((law.first - m).cwiseAbs().maxCoeff(), (law.second - c).cwiseAbs().maxCoeff() / c.cwiseAbs().maxCoeff());
+  return std::max((law.first - m).cwiseAbs().maxCoeff(),
+                  (law.second - c).cwiseAbs().maxCoeff() / c.cwiseAbs().maxCoeff());
 }
 
 template <class Forward>
@@ -128,8 +130,8 @@ void check_all_samplers(const Forward& forward, const std::string& name) {
   for (Scheme scheme : {Scheme::euler_maruyama, Scheme::predictor_corrector}) {
     const bool em_scheme = scheme == Scheme::euler_maruyama;
     const std::string label = name + (em_scheme ? " reverse SDE (Euler-Maruyama)" : " predictor-corrector");
-    const auto samples = em_scheme ? sample_reverse_sde(forward, score, x_T, o)
-                                   : sample_predictor_corrector(forward, score, x_T, o);
+    const auto samples =
+        em_scheme ? sample_reverse_sde(forward, score, x_T, o) : sample_predictor_corrector(forward, score, x_T, o);
     CHECK(samples.ensemble.failures.empty());
     CHECK(samples.score_evaluations == (em_scheme ? 1 : 2) * o.particles * o.steps);
     // The samples follow the chain's exact law …
@@ -184,7 +186,8 @@ TEST_CASE("the probability-flow ODE is the exact affine map on Gaussian data, pe
   const auto adaptive = sample_probability_flow(vp, score, x_T, o, {.rtol = 1e-8, .atol = 1e-8});
   const double adaptive_error = max_error(adaptive);
   MESSAGE("adaptive dopri5, tol 1e-8: max trajectory error " << adaptive_error << ", "
-          << double(adaptive.score_evaluations) / double(o.particles) << " evaluations per trajectory");
+                                                             << double(adaptive.score_evaluations) / double(o.particles)
+                                                             << " evaluations per trajectory");
   CHECK(adaptive_error < 1e-6);
   // Fixed dopri5 steps on a grid uniform in t: the error must fall as h^5.
   std::vector<double> errors;
@@ -196,7 +199,7 @@ TEST_CASE("the probability-flow ODE is the exact affine map on Gaussian data, pe
   }
   const double order1 = std::log2(errors[0] / errors[1]), order2 = std::log2(errors[1] / errors[2]);
   MESSAGE("fixed dopri5 errors " << errors[0] << " " << errors[1] << " " << errors[2] << ", orders " << order1 << " "
-          << order2);
+                                 << order2);
   CHECK(order2 > 4.5);
   CHECK(order2 < 6.0);
 }
@@ -242,7 +245,8 @@ TEST_CASE("a 1-D Gaussian mixture with unequal weights: KS test against the exac
   // Start from the prior N(0, 1): the VP forward process forgets the data to within a_T ≈ 0.0066.
   check(sample_reverse_sde(vp, score, vp.prior_sampler<double>(), o), "reverse SDE");
   o.steps = 100;  // two score calls per step
-  check(sample_reverse_sde(vp, score, vp.prior_sampler<double>(), o, StochasticHeun{}), "reverse SDE (stochastic Heun)");
+  check(sample_reverse_sde(vp, score, vp.prior_sampler<double>(), o, StochasticHeun{}),
+        "reverse SDE (stochastic Heun)");
   o.steps = 200;
   check(sample_predictor_corrector(vp, score, vp.prior_sampler<double>(), o), "predictor-corrector");
   o.steps = 1;
@@ -251,7 +255,8 @@ TEST_CASE("a 1-D Gaussian mixture with unequal weights: KS test against the exac
 
 TEST_CASE("samples are bitwise the same for 1 and 2 threads, for every sampler") {
   const VeSde ve;
-  const GaussianMixtureScore<VeSde, 2> score(ve, {0.3, 0.7}, {V2(1, 1), V2(-1, 0)}, {M2::Identity() * 0.1, data_covariance()});
+  const GaussianMixtureScore<VeSde, 2> score(ve, {0.3, 0.7}, {V2(1, 1), V2(-1, 0)},
+                                             {M2::Identity() * 0.1, data_covariance()});
   ReverseSampleOptions o;
   o.particles = 1000;
   o.seed = 5;
@@ -352,8 +357,12 @@ TEST_CASE("bad input: NaN scores are reported per particle, bad grids and epsilo
   sv.save_times = {0.55};
   check_throws_naming([&] { sample_reverse_sde(vp, score, V2(0, 0), sv); }, "save_times[0]");
   check_throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), o, {.snr = -1}); }, "snr");
-  check_throws_naming([&] { sample_predictor_corrector(vp, score, V2(0, 0), o, {.predictor = Predictor::none, .corrector = Corrector::none}); },
-                "predictor");
+  check_throws_naming(
+      [&] {
+        sample_predictor_corrector(vp, score, V2(0, 0), o,
+                                   {.predictor = Predictor::none, .corrector = Corrector::none});
+      },
+      "predictor");
   check_throws_naming([&] { sample_probability_flow(vp, score, V2(0, 0), o, {.rtol = 0}); }, "rtol");
   // A user grid works and its saves come back in sampling order.
   g.time_grid = {0.01, 0.2, 0.7, 1.0};

@@ -113,11 +113,19 @@ TEST_CASE("score bad input names the argument") {
   asym << 1, 0.5, 0, 1;
   check_throws_naming([&] { GaussianScore<VpSde<>, 2>(vp, V2(0, 0), asym); }, "covariance");
   check_throws_naming([&] { GaussianScore<VpSde<>>(vp, Eigen::VectorXd::Zero(3), Eigen::MatrixXd::Identity(2, 2)); },
-                "covariance");
-  check_throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0, -1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity(), M2::Identity()}); },
-                "weights[1]");
-  check_throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity()}); },
-                "means.size()");
-  check_throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0)}, {cov(1, 2, 1)}); }, "covariances[0]");
-  check_throws_naming([&] { DatasetScore<VpSde<>, 2>(vp, Eigen::Matrix<double, 2, Eigen::Dynamic>(2, 0)); }, "points.cols()");
+                      "covariance");
+  check_throws_naming(
+      [&] {
+        GaussianMixtureScore<VpSde<>, 2>(vp, {1.0, -1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity(), M2::Identity()});
+      },
+      "weights[1]");
+  check_throws_naming(
+      [&] {
+        GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0), V2(1, 1)}, {M2::Identity()});
+      },
+      "means.size()");
+  check_throws_naming([&] { GaussianMixtureScore<VpSde<>, 2>(vp, {1.0}, {V2(0, 0)}, {cov(1, 2, 1)}); },
+                      "covariances[0]");
+  check_throws_naming([&] { DatasetScore<VpSde<>, 2>(vp, Eigen::Matrix<double, 2, Eigen::Dynamic>(2, 0)); },
+                      "points.cols()");
 }

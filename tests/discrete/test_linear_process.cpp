@@ -184,7 +184,8 @@ TEST_CASE("a nonlinear map that blows up fails its particles with a reason, the 
   const auto p = sdekit::make_nonlinear_process([](double x) { return 1.0 / x; }, 0.0);
   auto o = discrete_options(3, {3});
   o.particles = 10;
-  const auto r = sdekit::simulate_discrete_process(p, [](std::size_t i, sdekit::RandomStream&) { return double(i); }, o);
+  const auto r = sdekit::simulate_discrete_process(
+      p, [](std::size_t i, sdekit::RandomStream&) { return double(i); }, o);
   REQUIRE(r.failures.size() == 1);
   CHECK(r.failures[0].index == 0);
   CHECK(r.failures[0].reason == "non-finite state");
@@ -193,40 +194,48 @@ TEST_CASE("a nonlinear map that blows up fails its particles with a reason, the 
 
 TEST_CASE("linear and discrete-time input errors name the argument") {
   CHECK(message_of([] { sdekit::LinearProcess(1.0, 0.0, 1.0).stationary_mean(); }).find("a = 1") != std::string::npos);
-  CHECK(message_of([] { sdekit::LinearProcess(-1.5, 0.0, 1.0).stationary_variance(); }).find("a = -1.5") != std::string::npos);
+  CHECK(message_of([] { sdekit::LinearProcess(-1.5, 0.0, 1.0).stationary_variance(); }).find("a = -1.5") !=
+        std::string::npos);
   CHECK(message_of([] { sdekit::LinearProcess(0.5, 0.0, -1.0); }).find("sigma = -1") != std::string::npos);
   CHECK(message_of([] { sdekit::LinearProcess(NAN, 0.0, 1.0); }).find("a = nan") != std::string::npos);
   CHECK_THROWS_AS(sdekit::LinearProcess(1.0, 0.0, 1.0).stationary_mean(), std::invalid_argument);
 
-  CHECK(message_of([] { sdekit::make_linear_process(Eigen::MatrixXd::Zero(2, 3), Eigen::VectorXd::Zero(2), 1.0); })
-            .find("A.cols() = 3") != std::string::npos);
+  CHECK(message_of([] {
+          sdekit::make_linear_process(Eigen::MatrixXd::Zero(2, 3), Eigen::VectorXd::Zero(2), 1.0);
+        }).find("A.cols() = 3") != std::string::npos);
   CHECK(message_of([] {
           sdekit::make_linear_process(Eigen::MatrixXd::Zero(2, 2), Eigen::VectorXd::Zero(3), 1.0);
         }).find("b.size() = 3") != std::string::npos);
   Eigen::Matrix2d not_psd;
   not_psd << 1, 2, 2, 1;
-  CHECK(message_of([&] { sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::Vector2d::Zero(), not_psd); })
-            .find("smallest eigenvalue of covariance = -") != std::string::npos);
+  CHECK(message_of([&] {
+          sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::Vector2d::Zero(), not_psd);
+        }).find("smallest eigenvalue of covariance = -") != std::string::npos);
   Eigen::Matrix2d asym;
   asym << 1, 0.5, 0, 1;
-  CHECK(message_of([&] { sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::Vector2d::Zero(), asym); })
-            .find("covariance") != std::string::npos);
+  CHECK(message_of([&] {
+          sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::Vector2d::Zero(), asym);
+        }).find("covariance") != std::string::npos);
   Eigen::Matrix2d explosive;
   explosive << 0.5, 1.0, 0.0, 1.1;
   const auto boom = sdekit::make_linear_process(explosive, Eigen::Vector2d::Zero(), 1.0);
   CHECK(message_of([&] { boom.stationary_covariance(); }).find("spectral radius of A = 1.1") != std::string::npos);
   CHECK_THROWS_AS(boom.stationary_mean(), std::invalid_argument);
 
-  CHECK(message_of([] { sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::VectorXd::Zero(3), 1.0); })
-            .find("b.size() = 3") != std::string::npos);
-  CHECK(message_of([] { sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::Vector2d::Zero(), Eigen::MatrixXd::Identity(3, 3)); })
-            .find("covariance.rows() = 3") != std::string::npos);
+  CHECK(message_of([] {
+          sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::VectorXd::Zero(3), 1.0);
+        }).find("b.size() = 3") != std::string::npos);
+  CHECK(message_of([] {
+          sdekit::make_linear_process(Eigen::Matrix2d::Zero(), Eigen::Vector2d::Zero(),
+                                      Eigen::MatrixXd::Identity(3, 3));
+        }).find("covariance.rows() = 3") != std::string::npos);
   const auto ar = sdekit::make_linear_process(0.5, 0.0, 1.0);
   auto o = discrete_options(10, {5});
   o.dt = 0.5;
   CHECK(message_of([&] { sdekit::simulate_discrete_process(ar, 0.0, o); }).find("dt = 0.5") != std::string::npos);
   o = discrete_options(10, {2.5});
-  CHECK(message_of([&] { sdekit::simulate_discrete_process(ar, 0.0, o); }).find("save_times[0] = 2.5") != std::string::npos);
+  CHECK(message_of([&] { sdekit::simulate_discrete_process(ar, 0.0, o); }).find("save_times[0] = 2.5") !=
+        std::string::npos);
   o = discrete_options(10.5, {});
   CHECK(message_of([&] { sdekit::simulate_discrete_process(ar, 0.0, o); }).find("t1 = 10.5") != std::string::npos);
   CHECK(message_of([] { sdekit::make_nonlinear_process([](double x) { return x; }, -2.0); }).find("sigma = -2") !=

@@ -11,11 +11,10 @@
 #include <stdexcept>
 #include <string>
 
-using sdekit_test::message_of;
 using sdekit_test::contains;
+using sdekit_test::message_of;
 
 namespace {
-
 
 // Each frequency within 5 binomial standard errors sqrt(p(1−p)/n) of the exact probability.
 void check_frequencies(const Eigen::VectorXd& freq, const Eigen::VectorXd& exact, std::size_t n) {
@@ -59,7 +58,8 @@ TEST_CASE("discrete-time chain: empirical n-step distributions match the matrix 
   }
   // From a random initial distribution.
   const Eigen::VectorXd p0 = Eigen::Vector3d(0.2, 0.0, 0.8);
-  const auto from_p0 = sdekit::simulate_markov_chain(chain, sdekit::categorical_sampler(p0), chain_options(2, {0, 2}, 2));
+  const auto from_p0 =
+      sdekit::simulate_markov_chain(chain, sdekit::categorical_sampler(p0), chain_options(2, {0, 2}, 2));
   check_frequencies(sdekit::state_frequencies(from_p0, 0, 3), p0, 20000);
   CHECK(sdekit::state_frequencies(from_p0, 0, 3)[1] == 0.0);  // a zero-probability state is never drawn
   check_frequencies(sdekit::state_frequencies(from_p0, 1, 3), chain.distribution_after(p0, 2), 20000);

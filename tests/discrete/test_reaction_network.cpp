@@ -16,11 +16,10 @@
 #include <string>
 #include <vector>
 
-using sdekit_test::message_of;
 using sdekit_test::contains;
+using sdekit_test::message_of;
 
 namespace {
-
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
@@ -108,7 +107,8 @@ DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
   const auto& r0 = m.reactions[0];
   const auto& r1 = m.reactions[1];
   const auto network = sdekit::make_reaction_network(
-      {m.species}, {m.initial}, sdekit::reaction(r0.name, r0.equation, sdekit::mass_action(mass_action_constant(m, r0))),
+      {m.species}, {m.initial},
+      sdekit::reaction(r0.name, r0.equation, sdekit::mass_action(mass_action_constant(m, r0))),
       sdekit::reaction(r1.name, r1.equation, sdekit::mass_action(mass_action_constant(m, r1))));
   const std::vector<double> mu = read_column(dir + id + "-mean.csv");
   const std::vector<double> sd = read_column(dir + id + "-sd.csv");
@@ -143,15 +143,17 @@ DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
     z_max = std::max(z_max, std::abs(z));
     y_max = std::max(y_max, std::abs(y));
   }
-  std::printf("DSMTS %s species %s: n = 10^4, %d time points judged (t = 1..50; t = 0 exact): %d Z outside [-3, 3], "
-              "%d Y outside [-5, 5] (max |Z| = %.2f, max |Y| = %.2f)\n",
-              id.c_str(), m.species.c_str(), out.points, out.z_out, out.y_out, z_max, y_max);
+  std::printf(
+      "DSMTS %s species %s: n = 10^4, %d time points judged (t = 1..50; t = 0 exact): %d Z outside [-3, 3], "
+      "%d Y outside [-5, 5] (max |Z| = %.2f, max |Y| = %.2f)\n",
+      id.c_str(), m.species.c_str(), out.points, out.z_out, out.y_out, z_max, y_max);
   return out;
 }
 
 // Immigration–death with large counts, where tau-leaping really leaps: ∅ → X at α, X → ∅ at μX, X(0) = 0.
 auto immigration_death(double alpha, double mu) {
-  return sdekit::make_reaction_network({"X"}, {0.0}, sdekit::reaction("immigration", "0 -> X", sdekit::mass_action(alpha)),
+  return sdekit::make_reaction_network({"X"}, {0.0},
+                                       sdekit::reaction("immigration", "0 -> X", sdekit::mass_action(alpha)),
                                        sdekit::reaction("death", "X -> 0", sdekit::mass_action(mu)));
 }
 
@@ -191,7 +193,8 @@ TEST_CASE("mass-action propensities by hand") {
   // The std::array form builds the same network.
   const std::array<std::string, 2> names{"A", "B"};
   const std::array<double, 2> counts{3, 4};
-  const auto from_arrays = sdekit::make_reaction_network(names, counts, sdekit::reaction("bind", "A + B ->", sdekit::mass_action(2.0)));
+  const auto from_arrays =
+      sdekit::make_reaction_network(names, counts, sdekit::reaction("bind", "A + B ->", sdekit::mass_action(2.0)));
   CHECK(from_arrays.propensities(from_arrays.initial_counts())[0] == 24.0);
 }
 
@@ -259,11 +262,11 @@ TEST_CASE("tau-leaping and the chemical Langevin equation agree with the exact S
 
 TEST_CASE("tau-leaping never produces a negative count") {
   // Fast consumption at small counts: decay, dimerisation 2P -> D and binding A + B -> C all drive species to 0.
-  const auto net = sdekit::make_reaction_network(
-      {"P", "D", "A", "B", "C"}, {60.0, 0.0, 40.0, 25.0, 0.0}, sdekit::reaction("decay", "P ->", sdekit::mass_action(1.0)),
-      sdekit::reaction("dimerise", "2P -> D", sdekit::mass_action(0.5)),
-      sdekit::reaction("bind", "A + B -> C", sdekit::mass_action(2.0)),
-      sdekit::reaction("unbind", "C -> A + B", sdekit::mass_action(0.1)));
+  const auto net = sdekit::make_reaction_network({"P", "D", "A", "B", "C"}, {60.0, 0.0, 40.0, 25.0, 0.0},
+                                                 sdekit::reaction("decay", "P ->", sdekit::mass_action(1.0)),
+                                                 sdekit::reaction("dimerise", "2P -> D", sdekit::mass_action(0.5)),
+                                                 sdekit::reaction("bind", "A + B -> C", sdekit::mass_action(2.0)),
+                                                 sdekit::reaction("unbind", "C -> A + B", sdekit::mass_action(0.1)));
   sdekit::EnsembleOptions o;
   o.particles = 2000;
   o.seed = 41;
@@ -321,26 +324,35 @@ TEST_CASE("SSA, tau-leaping and CLE ensembles are bitwise reproducible for 1 and
 TEST_CASE("reaction network input errors name the argument") {
   using sdekit::mass_action;
   using sdekit::reaction;
-  CHECK(contains(message_of([] {
-                   sdekit::make_reaction_network({"S", "I"}, {9.0, 1.0}, reaction("infection", "S + Q -> 2 I", mass_action(1)));
-                 }),
-                 "species of reaction 'infection' = Q is not a species of the network (unknown species)"));
-  CHECK(contains(message_of([] { sdekit::make_reaction_network({"S"}, {9.0}, reaction("r", "S => 0", mass_action(1))); }),
-                 "equation of reaction 'r'"));
-  CHECK(contains(message_of([] { sdekit::make_reaction_network({"S"}, {9.0}, reaction("r", "S -> 2 + S", mass_action(1))); }),
-                 "term '2' of reaction 'r'"));
-  CHECK(contains(message_of([] { sdekit::make_reaction_network({"S"}, {9.0}, reaction("birth", "S -> 2S", mass_action(-1))); }),
-                 "rate constant of reaction 'birth' = -1"));
-  CHECK(contains(message_of([] { sdekit::make_reaction_network({"S"}, {-3.0}, reaction("r", "S ->", mass_action(1))); }),
-                 "initial count of species 'S' = -3"));
+  CHECK(contains(
+      message_of([] {
+        sdekit::make_reaction_network({"S", "I"}, {9.0, 1.0}, reaction("infection", "S + Q -> 2 I", mass_action(1)));
+      }),
+      "species of reaction 'infection' = Q is not a species of the network (unknown species)"));
+  CHECK(
+      contains(message_of([] { sdekit::make_reaction_network({"S"}, {9.0}, reaction("r", "S => 0", mass_action(1))); }),
+               "equation of reaction 'r'"));
+  CHECK(contains(
+      message_of([] { sdekit::make_reaction_network({"S"}, {9.0}, reaction("r", "S -> 2 + S", mass_action(1))); }),
+      "term '2' of reaction 'r'"));
+  CHECK(contains(
+      message_of([] { sdekit::make_reaction_network({"S"}, {9.0}, reaction("birth", "S -> 2S", mass_action(-1))); }),
+      "rate constant of reaction 'birth' = -1"));
+  CHECK(
+      contains(message_of([] { sdekit::make_reaction_network({"S"}, {-3.0}, reaction("r", "S ->", mass_action(1))); }),
+               "initial count of species 'S' = -3"));
   CHECK(contains(message_of([] { sdekit::make_reaction_network({"S"}, {2.5}, reaction("r", "S ->", mass_action(1))); }),
                  "initial count of species 'S' = 2.5"));
-  CHECK(contains(message_of([] { sdekit::make_reaction_network({"S", "S"}, {1.0, 1.0}, reaction("r", "S ->", mass_action(1))); }),
-                 "species[1] = 'S' must be unique"));
-  CHECK(contains(message_of([] { sdekit::make_reaction_network({"2S"}, {1.0}, reaction("r", "2S ->", mass_action(1))); }),
-                 "species[0] = '2S'"));
   CHECK(contains(message_of([] {
-                   sdekit::make_reaction_network({"S"}, {1.0}, reaction("r", "S ->", mass_action(1)), reaction("r", "-> S", mass_action(1)));
+                   sdekit::make_reaction_network({"S", "S"}, {1.0, 1.0}, reaction("r", "S ->", mass_action(1)));
+                 }),
+                 "species[1] = 'S' must be unique"));
+  CHECK(
+      contains(message_of([] { sdekit::make_reaction_network({"2S"}, {1.0}, reaction("r", "2S ->", mass_action(1))); }),
+               "species[0] = '2S'"));
+  CHECK(contains(message_of([] {
+                   sdekit::make_reaction_network({"S"}, {1.0}, reaction("r", "S ->", mass_action(1)),
+                                                 reaction("r", "-> S", mass_action(1)));
                  }),
                  "name of reaction 1 = 'r' must be unique"));
 
@@ -395,7 +407,8 @@ TEST_CASE("the chemical Langevin SDE: drift, one noise column per reaction, prop
   CHECK(cle.drift(below, 0.0).cwiseAbs().maxCoeff() == 0.0);
   CHECK(cle.diffusion(below, 0.0).cwiseAbs().maxCoeff() == 0.0);
   // One reaction, two species: a second, zero column keeps the single Wiener process shared.
-  const auto one = sdekit::make_reaction_network({"A", "B"}, {5.0, 0.0}, sdekit::reaction("convert", "A -> B", sdekit::mass_action(1.0)));
+  const auto one = sdekit::make_reaction_network({"A", "B"}, {5.0, 0.0},
+                                                 sdekit::reaction("convert", "A -> B", sdekit::mass_action(1.0)));
   const auto b1 = sdekit::chemical_langevin(one).diffusion(Eigen::Vector2d(4, 1), 0.0);
   CHECK(b1(0, 0) == doctest::Approx(-2.0));
   CHECK(b1(1, 0) == doctest::Approx(2.0));
@@ -404,8 +417,9 @@ TEST_CASE("the chemical Langevin SDE: drift, one noise column per reaction, prop
 
 TEST_CASE("at large counts tau-leaping leaps: far fewer random draws than SSA events") {
   // Immigration–death at its stationary mean 10^4 (α = 1000, μ = 0.1): about 2000 events per unit time.
-  const auto net = sdekit::make_reaction_network({"X"}, {10000.0}, sdekit::reaction("in", "-> X", sdekit::mass_action(1000)),
-                                                 sdekit::reaction("out", "X ->", sdekit::mass_action(0.1)));
+  const auto net =
+      sdekit::make_reaction_network({"X"}, {10000.0}, sdekit::reaction("in", "-> X", sdekit::mass_action(1000)),
+                                    sdekit::reaction("out", "X ->", sdekit::mass_action(0.1)));
   Eigen::Matrix<double, 1, 1> x_ssa = net.initial_counts(), x_tau = net.initial_counts();
   sdekit::RandomStream ssa_rng(61, 0, 1), tau_rng(61, 0, 1);
   net.ssa_advance(x_ssa, 0.0, 1.0, ssa_rng);

@@ -89,20 +89,28 @@ void check_reproducible(sdekit::EnsembleOptions options, Run run) {
 }
 
 constexpr double ou_theta = 1.5, ou_mu = 0.7, ou_sigma = 0.5;
-const auto ou_problem = sdekit::make_sde([](double x, double) { return ou_theta * (ou_mu - x); },
-                                         [](double, double) { return ou_sigma; });
+const auto ou_problem =
+    sdekit::make_sde([](double x, double) { return ou_theta * (ou_mu - x); }, [](double, double) { return ou_sigma; });
 
 // A "stepper" that applies the exact OU transition over dt, using dW/√dt as its standard normal.
 // The traits of the exact-transition "steppers" below: exact in law (any weak order), any problem, ΔW only.
 struct ExactTransitionTraits {
   template <class P, class X>
-  static constexpr double strong_order() { return 1.0; }
+  static constexpr double strong_order() {
+    return 1.0;
+  }
   template <class P, class X>
-  static constexpr double weak_order() { return std::numeric_limits<double>::infinity(); }
+  static constexpr double weak_order() {
+    return std::numeric_limits<double>::infinity();
+  }
   template <class P, class X>
-  static constexpr sdekit::Support supports() { return sdekit::Support::yes; }
+  static constexpr sdekit::Support supports() {
+    return sdekit::Support::yes;
+  }
   template <class P, class X>
-  static constexpr sdekit::NoiseInformation noise_information() { return sdekit::NoiseInformation::wiener; }
+  static constexpr sdekit::NoiseInformation noise_information() {
+    return sdekit::NoiseInformation::wiener;
+  }
 };
 
 struct ExactOu : ExactTransitionTraits {
@@ -159,15 +167,18 @@ TEST_CASE("ensembles are bitwise identical for 1, 2, 4 threads, both schedules a
     });
   }
   SUBCASE("scalar GBM, Milstein, sampled initial states") {
-    const auto gbm = sdekit::make_sde([](double x, double) { return 0.1 * x; }, [](double x, double) { return 0.4 * x; });
+    const auto gbm =
+        sdekit::make_sde([](double x, double) { return 0.1 * x; }, [](double x, double) { return 0.4 * x; });
     check_reproducible(options, [&](const sdekit::EnsembleOptions& o) {
-      return sdekit::simulate_ensemble(sdekit::Milstein{}, gbm,
-                                       [](std::size_t, sdekit::RandomStream& rng) { return 1.0 + rng.uniform(); }, o);
+      return sdekit::simulate_ensemble(
+          sdekit::Milstein{}, gbm, [](std::size_t, sdekit::RandomStream& rng) { return 1.0 + rng.uniform(); }, o);
     });
   }
   SUBCASE("3-D state, diagonal noise") {
     const auto lorenz = sdekit::make_sde(
-        [](const V3& x, double) { return V3(10 * (x[1] - x[0]), x[0] * (28 - x[2]) - x[1], x[0] * x[1] - 8.0 / 3 * x[2]); },
+        [](const V3& x, double) {
+          return V3(10 * (x[1] - x[0]), x[0] * (28 - x[2]) - x[1], x[0] * x[1] - 8.0 / 3 * x[2]);
+        },
         [](const V3& x, double) { return V3(0.5, 0.5, 0.1 * x[2]); });
     check_reproducible(options, [&](const sdekit::EnsembleOptions& o) {
       return sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, lorenz, V3(1, 1, 1), o);
@@ -185,7 +196,8 @@ TEST_CASE("ensembles are bitwise identical for 1, 2, 4 threads, both schedules a
     });
   }
   SUBCASE("with failures") {
-    const auto blowup = sdekit::make_sde([](double x, double) { return x * x * x; }, [](double, double) { return 3.0; });
+    const auto blowup =
+        sdekit::make_sde([](double x, double) { return x * x * x; }, [](double, double) { return 3.0; });
     check_reproducible(options, [&](const sdekit::EnsembleOptions& o) {
       auto r = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, blowup, 0.0, o);
       CHECK(!r.failures.empty());
@@ -316,8 +328,8 @@ TEST_CASE("2-D linear SDE with general noise: mean and covariance agree with the
   A << -1.0, 0.8, -0.6, -0.5;
   M23 B;
   B << 0.5, 0.2, -0.3, 0.1, 0.4, 0.3;
-  const auto sde = sdekit::make_sde([A](const V2& x, double) -> V2 { return A * x; },
-                                    [B](const V2&, double) -> M23 { return B; });
+  const auto sde =
+      sdekit::make_sde([A](const V2& x, double) -> V2 { return A * x; }, [B](const V2&, double) -> M23 { return B; });
   const double h = 0.01;
   sdekit::EnsembleOptions options;
   options.particles = 100000;
@@ -335,7 +347,8 @@ TEST_CASE("2-D linear SDE with general noise: mean and covariance agree with the
     for (int i = 0; i < 2; ++i) {
       CHECK(std::abs(st.mean[i] - mean[i]) < 5 * std::sqrt(cov(i, i) / n));
       for (int j = 0; j < 2; ++j)
-        CHECK(std::abs(st.covariance(i, j) - cov(i, j)) < 5 * std::sqrt((cov(i, i) * cov(j, j) + cov(i, j) * cov(i, j)) / n));
+        CHECK(std::abs(st.covariance(i, j) - cov(i, j)) <
+              5 * std::sqrt((cov(i, i) * cov(j, j) + cov(i, j) * cov(i, j)) / n));
     }
   };
   const Eigen::Matrix2d step = Eigen::Matrix2d::Identity() + h * A;
@@ -457,7 +470,9 @@ TEST_CASE("exceptions and domains stop single particles and say why") {
   SUBCASE("invalid sampled initial states") {
     const auto r = sdekit::simulate_ensemble(
         sdekit::EulerMaruyama{}, ou_problem,
-        [](std::size_t i, sdekit::RandomStream&) { return i % 100 == 3 ? std::numeric_limits<double>::quiet_NaN() : 1.0; },
+        [](std::size_t i, sdekit::RandomStream&) {
+          return i % 100 == 3 ? std::numeric_limits<double>::quiet_NaN() : 1.0;
+        },
         options);
     REQUIRE(r.failures.size() == 5);
     for (std::size_t f = 0; f < 5; ++f) {
@@ -493,8 +508,9 @@ TEST_CASE("initial-state samplers draw from RandomStream(seed, i, 0)") {
   options.seed = 12;
   options.t1 = 0.0;
   options.save_times = {0.0};
-  const auto r = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, ou_problem,
-                                           [](std::size_t, sdekit::RandomStream& rng) { return rng.normal(); }, options);
+  const auto r = sdekit::simulate_ensemble(
+      sdekit::EulerMaruyama{}, ou_problem, [](std::size_t, sdekit::RandomStream& rng) { return rng.normal(); },
+      options);
   for (std::size_t i = 0; i < options.particles; ++i) {
     sdekit::RandomStream rng(12, i, 0);
     CHECK(same_bits(rng.normal(), r.values[0](0, static_cast<Eigen::Index>(i))));
@@ -525,9 +541,8 @@ TEST_CASE("simulate_process_ensemble is reproducible and uses RandomStream(seed,
   options.t1 = 10.0;
   options.dt = 1.0;
   options.save_times = {5.0, 10.0};
-  check_reproducible(options, [&](const sdekit::EnsembleOptions& o) {
-    return sdekit::simulate_process_ensemble(0.0, advance, o);
-  });
+  check_reproducible(
+      options, [&](const sdekit::EnsembleOptions& o) { return sdekit::simulate_process_ensemble(0.0, advance, o); });
   const auto r = sdekit::simulate_process_ensemble(0.0, advance, options);
   sdekit::RandomStream rng(21, 100, 1);
   double x = 0.0;
@@ -565,8 +580,12 @@ TEST_CASE("bad options throw std::invalid_argument naming the argument") {
   check_throws_naming(run(o, std::numeric_limits<double>::infinity()), "x0");
   o = {};
   o.particles = 0;
-  check_throws_naming([=] { (void)sdekit::simulate_process_ensemble(0.0, [](double&, double, double, sdekit::RandomStream&) {}, o); },
-                      "particles");
+  check_throws_naming(
+      [=] {
+        (void)sdekit::simulate_process_ensemble(
+            0.0, [](double&, double, double, sdekit::RandomStream&) {}, o);
+      },
+      "particles");
 }
 
 TEST_CASE("EnsembleOptions is a RunOptions: the run fields are set and passed as one slice") {

@@ -25,7 +25,8 @@ Eigen::MatrixXd gaussian_samples(Eigen::Index d, Eigen::Index n, const Eigen::Ve
 TEST_CASE("energy distance of N(0,1) and N(delta,1) matches its closed form") {
   // E|X−Y| for X − Y ~ N(−δ, 2): √2·√(2/π)·e^{−δ²/4} + δ(1 − 2Φ(−δ/√2)); E|X−X'| = 2/√π.
   const double delta = 1.0;
-  const double cross = 2 / std::sqrt(M_PI) * std::exp(-delta * delta / 4) + delta * (1 - 2 * normal_cdf(-delta / std::sqrt(2.0)));
+  const double cross =
+      2 / std::sqrt(M_PI) * std::exp(-delta * delta / 4) + delta * (1 - 2 * normal_cdf(-delta / std::sqrt(2.0)));
   const double exact = 2 * cross - 2 * (2 / std::sqrt(M_PI));
   const auto a = gaussian_samples(1, 3000, Eigen::VectorXd::Zero(1), 1);
   const auto b = gaussian_samples(1, 3000, Eigen::VectorXd::Constant(1, delta), 2);

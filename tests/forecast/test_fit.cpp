@@ -38,12 +38,14 @@ std::vector<double> simulate_ou(double kappa, double mu, double sigma, const std
                                 std::uint64_t seed) {
   return observe(x0, times, seed, [=](double& x, double t0, double t1, RandomStream& rng) {
     const double h = t1 - t0;
-    x = mu + (x - mu) * std::exp(-kappa * h) + sigma * std::sqrt(-std::expm1(-2 * kappa * h) / (2 * kappa)) * rng.normal();
+    x = mu + (x - mu) * std::exp(-kappa * h) +
+        sigma * std::sqrt(-std::expm1(-2 * kappa * h) / (2 * kappa)) * rng.normal();
   });
 }
 
 // The exact GBM transition.
-std::vector<double> simulate_gbm(double mu, double sigma, const std::vector<double>& times, double x0, std::uint64_t seed) {
+std::vector<double> simulate_gbm(double mu, double sigma, const std::vector<double>& times, double x0,
+                                 std::uint64_t seed) {
   return observe(x0, times, seed, [=](double& x, double t0, double t1, RandomStream& rng) {
     const double h = t1 - t0;
     x *= std::exp((mu - 0.5 * sigma * sigma) * h + sigma * std::sqrt(h) * rng.normal());
@@ -84,7 +86,8 @@ TEST_CASE("the exact likelihoods are sums of normal log-densities") {
   for (int i = 0; i < 2; ++i) {
     const double h = t[i + 1] - t[i];
     // density of x = exp(log x): the log-normal density.
-    gbm += normal_log_density(std::log(x[i + 1]), std::log(x[i]) + (0.1 - 0.5 * 0.04) * h, 0.04 * h) - std::log(x[i + 1]);
+    gbm +=
+        normal_log_density(std::log(x[i + 1]), std::log(x[i]) + (0.1 - 0.5 * 0.04) * h, 0.04 * h) - std::log(x[i + 1]);
   }
   CHECK(gbm_log_likelihood(t, x, 0.1, 0.2) == doctest::Approx(gbm).epsilon(1e-13));
   const auto drift = [](double y, double, const Eigen::VectorXd& p) { return p[0] * (p[1] - y); };
@@ -111,8 +114,8 @@ TEST_CASE("OU closed form: recovery within 3 standard errors, calibrated standar
   CHECK(fit.observations == 1999);
   CHECK(fit.aic == doctest::Approx(6 - 2 * fit.log_likelihood));
   CHECK(fit.bic == doctest::Approx(3 * std::log(1999.0) - 2 * fit.log_likelihood));
-  CHECK(fit.log_likelihood == doctest::Approx(ou_log_likelihood(t, x, fit.parameters[0], fit.parameters[1],
-                                                                  fit.parameters[2])));
+  CHECK(fit.log_likelihood ==
+        doctest::Approx(ou_log_likelihood(t, x, fit.parameters[0], fit.parameters[1], fit.parameters[2])));
 
   // Over 200 independent series the squared z-scores average 1 (SE of that mean: sqrt(2/200) = 0.1; allow 5).
   double z2[3] = {0, 0, 0};
@@ -219,7 +222,9 @@ TEST_CASE("Euler pseudo-likelihood: a nonlinear double-well model is recovered w
 
   const auto drift = [](double y, double, const Eigen::VectorXd& p) { return p[0] * y - p[1] * y * y * y; };
   const auto diffusion = [](double, double, const Eigen::VectorXd& p) { return p[2]; };
-  ParameterSpec spec{{"alpha", "beta", "sigma"}, Eigen::Vector3d(0.3, 0.3, 1.5), Eigen::Vector3d(-10, -10, 0),
+  ParameterSpec spec{{"alpha", "beta", "sigma"},
+                     Eigen::Vector3d(0.3, 0.3, 1.5),
+                     Eigen::Vector3d(-10, -10, 0),
                      Eigen::Vector3d(10, 10, 10)};
   const FitResult fit = fit_euler(t, x, drift, diffusion, spec);
   CHECK(fit.kind == ModelKind::custom);
@@ -250,7 +255,8 @@ TEST_CASE("Euler pseudo-likelihood with irregular steps: OU data, close to the e
   for (const auto& [name, value] : truth) {
     CAPTURE(name);
     CHECK(std::abs(z_score(euler, name, value)) < 3);
-    if (name != "sigma") CHECK(std::abs(euler.parameter(name) - exact.parameter(name)) < 0.3 * exact.standard_error(name));
+    if (name != "sigma")
+      CHECK(std::abs(euler.parameter(name) - exact.parameter(name)) < 0.3 * exact.standard_error(name));
     else CHECK(euler.parameter(name) == doctest::Approx(exact.parameter(name)).epsilon(0.015));
     CHECK(euler.standard_error(name) == doctest::Approx(exact.standard_error(name)).epsilon(0.05));
   }
@@ -260,21 +266,33 @@ TEST_CASE("fitting errors name the argument") {
   const std::vector<double> t{0, 1, 2, 3};
   const std::vector<double> x{1, 2, 1.5, 1.7};
   check_throws_naming([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1, 2}, x); }, "times.size()");
-  check_throws_naming([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1}, std::vector<double>{1, 2}); }, "values.size()");
+  check_throws_naming(
+      [&] {
+        fit_ornstein_uhlenbeck(std::vector<double>{0, 1}, std::vector<double>{1, 2});
+      },
+      "values.size()");
   check_throws_naming([&] { fit_ornstein_uhlenbeck(std::vector<double>{0, 1, 1, 2}, x); }, "times[2]");
   check_throws_naming([&] { fit_ornstein_uhlenbeck(t, std::vector<double>{1, NAN, 2, 3}); }, "values[1]");
   check_throws_naming([&] { fit_ornstein_uhlenbeck(t, std::vector<double>{1, 2, 3, 4}); }, "lag-one regression slope");
   check_throws_naming([&] { fit_geometric_brownian_motion(t, std::vector<double>{1, -2, 3, 4}); }, "values[1]");
   const auto drift = [](double y, double, const Eigen::VectorXd& p) { return -p[0] * y; };
   const auto diffusion = [](double, double, const Eigen::VectorXd& p) { return p[1]; };
-  check_throws_naming([&] { fit_euler(t, x, drift, diffusion, ParameterSpec{{"a"}, Eigen::Vector2d(1, 1), {}, {}}); },
-                "spec.names.size()");
-  check_throws_naming([&] {
-    fit_euler(t, x, drift, diffusion,
-              ParameterSpec{{"a", "s"}, Eigen::Vector2d(1, -1), Eigen::Vector2d(0, 0), Eigen::Vector2d(5, 5)});
-  }, "spec.initial[1]");
-  check_throws_naming([&] { fit_euler(t, x, drift, diffusion, ParameterSpec{{"a", "s"}, Eigen::Vector2d(1, 0), {}, {}}); },
-                "log-likelihood at spec.initial");
+  check_throws_naming(
+      [&] {
+        fit_euler(t, x, drift, diffusion, ParameterSpec{{"a"}, Eigen::Vector2d(1, 1), {}, {}});
+      },
+      "spec.names.size()");
+  check_throws_naming(
+      [&] {
+        fit_euler(t, x, drift, diffusion,
+                  ParameterSpec{{"a", "s"}, Eigen::Vector2d(1, -1), Eigen::Vector2d(0, 0), Eigen::Vector2d(5, 5)});
+      },
+      "spec.initial[1]");
+  check_throws_naming(
+      [&] {
+        fit_euler(t, x, drift, diffusion, ParameterSpec{{"a", "s"}, Eigen::Vector2d(1, 0), {}, {}});
+      },
+      "log-likelihood at spec.initial");
   const FitResult fit = fit_geometric_brownian_motion(t, x);
   check_throws_naming([&] { (void)fit.parameter("kappa"); }, "name = kappa");
 }

@@ -72,7 +72,8 @@ TEST_CASE("closed-form forecasts: OU normal law, GBM log-normal law") {
   const Forecast gbm = forecast_closed_form(gbm_fit(0.1, 0.3), 0.0, 50.0, horizons, std::vector<double>{0.8});
   CHECK(gbm.points[0].mean == doctest::Approx(50 * std::exp(0.1)));
   CHECK(gbm.points[0].median == doctest::Approx(50 * std::exp(0.1 - 0.045)));
-  CHECK(gbm.points[1].lower[0] == doctest::Approx(50 * std::exp((0.1 - 0.045) * 3 - 1.2815515655446004 * 0.3 * std::sqrt(3.0))));
+  CHECK(gbm.points[1].lower[0] ==
+        doctest::Approx(50 * std::exp((0.1 - 0.045) * 3 - 1.2815515655446004 * 0.3 * std::sqrt(3.0))));
   check_throws_naming([] { forecast_closed_form(gbm_fit(0.1, 0.3), 0.0, -1.0, std::vector<double>{1.0}); }, "x0");
 }
 
@@ -219,8 +220,8 @@ TEST_CASE("backtest bookkeeping: coverage, CRPS and MAE against hand-computed va
     // The random walk: unit increments per unit time give N(x_o, h); the outcome is √h sd away.
     CHECK(row.naive_mae == doctest::Approx(h));
     CHECK(row.naive_crps == doctest::Approx(crps_normal(0, std::sqrt(h), h)));
-    CHECK(row.naive_coverage[0] == 0.0);                      // √h > 0.674 for every h
-    CHECK(row.naive_coverage[1] == (k == 0 ? 1.0 : 0.0));     // √h ≤ 1.2816 only for h = 1
+    CHECK(row.naive_coverage[0] == 0.0);                   // √h > 0.674 for every h
+    CHECK(row.naive_coverage[1] == (k == 0 ? 1.0 : 0.0));  // √h ≤ 1.2816 only for h = 1
     CHECK(r.coverage(k, 0.8) == row.coverage[1]);
     CHECK(r.naive_coverage(k, 0.5) == row.naive_coverage[0]);
   }
@@ -248,7 +249,9 @@ TEST_CASE("backtest of OU on OU data: calibrated intervals, better than the rand
   x[0] = mu;
   for (std::size_t i = 0; i < t.size(); ++i) {
     t[i] = static_cast<double>(i);
-    if (i > 0) x[i] = mu + (x[i - 1] - mu) * std::exp(-kappa) + sigma * std::sqrt((1 - std::exp(-2 * kappa)) / (2 * kappa)) * rng.normal();
+    if (i > 0)
+      x[i] = mu + (x[i - 1] - mu) * std::exp(-kappa) +
+             sigma * std::sqrt((1 - std::exp(-2 * kappa)) / (2 * kappa)) * rng.normal();
   }
   BacktestOptions o;
   o.first_origin = 200;

@@ -97,8 +97,9 @@ TEST_CASE("dates: YYYY-MM-DD and YYYYMMDD as decimal years or days") {
 }
 
 TEST_CASE("quoted headers, CRLF, column choice and several value columns") {
-  const std::string text = "\xEF\xBB\xBF\"YEAR\",\"SUNACTIVITY\",\"other, quoted\"\r\n1700,5.0,1\r\n1701,11.0,2\r\n\r\n"
-                           "1702, 16.0 ,\"3\"\r\n";
+  const std::string text =
+      "\xEF\xBB\xBF\"YEAR\",\"SUNACTIVITY\",\"other, quoted\"\r\n1700,5.0,1\r\n1701,11.0,2\r\n\r\n"
+      "1702, 16.0 ,\"3\"\r\n";
   const TimeSeries ts = parse_time_series(text, "sun");
   CHECK(ts.time_name == "YEAR");
   REQUIRE(ts.names.size() == 2);

@@ -17,9 +17,13 @@ namespace sdekit_test {
 class AdditiveOrder15 {
  public:
   template <class P, class X>
-  static constexpr double strong_order() { return 1.5; }
+  static constexpr double strong_order() {
+    return 1.5;
+  }
   template <class P, class X>
-  static constexpr double weak_order() { return 2.0; }
+  static constexpr double weak_order() {
+    return 2.0;
+  }
   template <class P, class X>
   static constexpr sdekit::Support supports() {
     if constexpr (!P::is_additive) return sdekit::Support::additive_noise_only;
@@ -27,7 +31,9 @@ class AdditiveOrder15 {
     else return sdekit::Support::yes;
   }
   template <class P, class X>
-  static constexpr sdekit::NoiseInformation noise_information() { return sdekit::NoiseInformation::time_integral; }
+  static constexpr sdekit::NoiseInformation noise_information() {
+    return sdekit::NoiseInformation::time_integral;
+  }
 
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double h, const Inc& inc) const {

@@ -169,10 +169,10 @@ Vec2 sine_general_exact(const Path& path) {
 /// One row: what the table claims, and the checks that measure it.
 struct Row {
   std::string name;
-  std::string calculus;          // "Itô" or "Stratonovich", as the problem declares
-  sdekit::NoiseKind noise_kind;  // as deduced from the problem
-  double strong_order;           // expected
-  double weak_order;             // expected
+  std::string calculus;                   // "Itô" or "Stratonovich", as the problem declares
+  sdekit::NoiseKind noise_kind;           // as deduced from the problem
+  double strong_order;                    // expected
+  double weak_order;                      // expected
   double declared_strong, declared_weak;  // the stepper's traits on this problem
   bool problem_is_stratonovich;
   sdekit::NoiseKind problem_noise_kind;
@@ -191,11 +191,21 @@ template <class S, class P, class X, class Exact>
 Row row(std::string name, const char* calculus, sdekit::NoiseKind kind, double strong, double weak, S stepper,
         P problem, X start, std::size_t processes, Exact exact, int fine = fine_level) {
   static_assert(sdekit::Stepper<S, P, X>, "every row's stepper must model sdekit::Stepper on its problem");
-  Row r{name, calculus, kind, strong, weak, sdekit::strong_order_v<S, P, X>, sdekit::weak_order_v<S, P, X>,
-        P::is_stratonovich, sdekit::noise_kind_v<P, X>, {}, {}, {}};
+  Row r{name,
+        calculus,
+        kind,
+        strong,
+        weak,
+        sdekit::strong_order_v<S, P, X>,
+        sdekit::weak_order_v<S, P, X>,
+        P::is_stratonovich,
+        sdekit::noise_kind_v<P, X>,
+        {},
+        {},
+        {}};
   r.measure_strong_order = [=] {
-    return measured_order(strong_errors(stepper, problem, start, processes, first_level, last_level, fine, paths, exact),
-                          name);
+    return measured_order(
+        strong_errors(stepper, problem, start, processes, first_level, last_level, fine, paths, exact), name);
   };
   sdekit::EnsembleOptions options;
   options.particles = 37;
@@ -234,14 +244,16 @@ Row row(std::string name, const char* calculus, sdekit::NoiseKind kind, double s
 }
 
 const std::vector<Row>& table() {
-  using sdekit::NoiseKind;
   using sdekit::EulerMaruyama;
   using sdekit::Milstein;
+  using sdekit::NoiseKind;
   using sdekit::StochasticHeun;
   using sdekit_test::AdditiveOrder15;
   const auto ito = sdekit::ito;
   const auto strat = sdekit::stratonovich;
-  auto gbm_analytic = [](auto problem) { return problem.with_diffusion_derivative([](double, double) { return sigma; }); };
+  auto gbm_analytic = [](auto problem) {
+    return problem.with_diffusion_derivative([](double, double) { return sigma; });
+  };
   static const std::vector<Row> rows = {
       // stepper, problem                                calculus        noise kind           strong weak
       row("Euler-Maruyama, GBM", "Itô", NoiseKind::scalar, 0.5, 1.0, EulerMaruyama{}, gbm_ito(), x0, 1, gbm_ito_exact),

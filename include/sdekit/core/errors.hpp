@@ -20,7 +20,11 @@ std::string to_text(const T& value) {
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(value);
   } else {
-    if constexpr (requires { value.transpose(); value.rows(); value(0, 0); }) {  // Eigen: "(1, nan)", "[(1, 2), (3, 4)]"
+    if constexpr (requires {
+                    value.transpose();
+                    value.rows();
+                    value(0, 0);
+                  }) {  // Eigen: "(1, nan)", "[(1, 2), (3, 4)]"
       using Index = decltype(value.rows());
       auto list = [&](Index n, auto entry) {
         std::string text = "(";
@@ -53,8 +57,7 @@ template <class T>
 
 /// Throws unless `ok`; see throw_invalid for the message.
 template <class T>
-void require(bool ok, std::string_view where, std::string_view argument, const T& value,
-             std::string_view requirement) {
+void require(bool ok, std::string_view where, std::string_view argument, const T& value, std::string_view requirement) {
   if (!ok) throw_invalid(where, argument, value, requirement);
 }
 

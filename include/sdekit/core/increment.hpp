@@ -49,11 +49,17 @@ struct LevyAreaIncrement {
 
 namespace detail {
 template <NoiseInformation I, class W>
-struct increment_for { using type = W; };
+struct increment_for {
+  using type = W;
+};
 template <class W>
-struct increment_for<NoiseInformation::time_integral, W> { using type = TimeIntegralIncrement<W>; };
+struct increment_for<NoiseInformation::time_integral, W> {
+  using type = TimeIntegralIncrement<W>;
+};
 template <class W>
-struct increment_for<NoiseInformation::levy_area, W> { using type = LevyAreaIncrement<W>; };
+struct increment_for<NoiseInformation::levy_area, W> {
+  using type = LevyAreaIncrement<W>;
+};
 }  // namespace detail
 
 /// The increment type that carries information I for problem P on states X.
@@ -82,8 +88,10 @@ auto& wiener_part(Inc& inc) {
 /// Number of Wiener processes a Wiener increment holds.
 template <class W>
 std::size_t wiener_dimension(const W& dW) {
-  if constexpr (std::is_arithmetic_v<W>) { (void)dW; return 1; }
-  else return static_cast<std::size_t>(dW.size());
+  if constexpr (std::is_arithmetic_v<W>) {
+    (void)dW;
+    return 1;
+  } else return static_cast<std::size_t>(dW.size());
 }
 
 /// A zero increment of type Inc for m Wiener processes (m matters only for dynamic sizes).
@@ -94,7 +102,10 @@ Inc make_zero_increment(std::size_t m) {
     return 0.0;
   } else if constexpr (is_eigen_v<Inc>) {
     if constexpr (Inc::RowsAtCompileTime == Eigen::Dynamic) return Inc::Zero(static_cast<Eigen::Index>(m));
-    else { (void)m; return Inc::Zero(); }
+    else {
+      (void)m;
+      return Inc::Zero();
+    }
   } else {
     using W = std::remove_cvref_t<decltype(std::declval<Inc&>().dW)>;
     Inc inc;
@@ -133,8 +144,10 @@ void complete_increment(Inc& inc, double h, Extra&& z) {
     const double h_scale = std::sqrt(h / 12.0);
     const std::size_t m = wiener_dimension(inc.dW);
     auto at = [](auto& w, std::size_t j) -> double& {
-      if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(w)>>) { (void)j; return w; }
-      else return w[static_cast<Eigen::Index>(j)];
+      if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(w)>>) {
+        (void)j;
+        return w;
+      } else return w[static_cast<Eigen::Index>(j)];
     };
     for (std::size_t j = 0; j < m; ++j) at(inc.I10, j) = h * (0.5 * at(inc.dW, j) + h_scale * z(j));
     if constexpr (information_of_v<Inc> == NoiseInformation::levy_area) {

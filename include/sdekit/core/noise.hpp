@@ -40,8 +40,8 @@ void standard_normals(std::uint64_t seed, std::uint64_t particle, std::uint64_t 
 /// The block kernel for one step: Z(seed, first_particle + p, step, c) for p < particles, c < components,
 /// written component-major to out[c * particles + p]. Vectorised across particles; bitwise equal to
 /// standard_normal for every entry.
-void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
-                            std::uint64_t step, std::size_t components, double* out);
+void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles, std::uint64_t step,
+                            std::size_t components, double* out);
 
 /// Two steps at once, what ensembles use: Z(seed, first_particle + p, 2·step_pair, c) to even[c * particles + p]
 /// and Z(seed, first_particle + p, 2·step_pair + 1, c) to odd[c * particles + p]; either pointer may be null.
@@ -185,13 +185,14 @@ class BrownianPath {
   /// The path of `dimension` Wiener processes for (seed, particle) on the grid t0 + i·fine_dt.
   BrownianPath(std::uint64_t seed, double t0, double fine_dt, std::size_t dimension = 1, std::uint64_t particle = 0)
       : seed_(seed), particle_(particle), t0_(t0), h_(fine_dt), dimension_(dimension) {
-    detail::require(std::isfinite(fine_dt) && fine_dt > 0, "sdekit::BrownianPath", "fine_dt", fine_dt, "must be positive and finite");
+    detail::require(std::isfinite(fine_dt) && fine_dt > 0, "sdekit::BrownianPath", "fine_dt", fine_dt,
+                    "must be positive and finite");
     detail::require(dimension >= 1, "sdekit::BrownianPath", "dimension", dimension, "must be at least 1");
   }
 
-  double t0() const { return t0_; }                      ///< start of the grid
-  double fine_dt() const { return h_; }                  ///< the fine step h
-  std::size_t dimension() const { return dimension_; }   ///< number of Wiener processes
+  double t0() const { return t0_; }                     ///< start of the grid
+  double fine_dt() const { return h_; }                 ///< the fine step h
+  std::size_t dimension() const { return dimension_; }  ///< number of Wiener processes
 
   /// Draws the first `fine_steps` fine steps once and keeps them (ΔW, and the step-integral normals): later queries
   /// inside them cost additions only. The values are the same with or without the cache.
@@ -218,7 +219,7 @@ class BrownianPath {
     const double steps = (t - t0_) / h_;
     const double nearest = std::round(steps);
     detail::require(nearest >= 0 && std::abs(steps - nearest) <= 1e-9 * std::max(1.0, nearest), "sdekit::BrownianPath",
-            name, t, "is not on the path's grid t0 + i*fine_dt (fine_dt = " + detail::to_text(h_) + ")");
+                    name, t, "is not on the path's grid t0 + i*fine_dt (fine_dt = " + detail::to_text(h_) + ")");
     return static_cast<std::uint64_t>(nearest);
   }
 
@@ -228,7 +229,8 @@ class BrownianPath {
     auto& dW = wiener_part(inc);
     detail::require(wiener_dimension(dW) == dimension_, "sdekit::BrownianPath::increment", "dW.size()",
                     wiener_dimension(dW), "must equal the path's dimension " + detail::to_text(dimension_));
-    detail::require(i0 <= i1, "sdekit::BrownianPath::increment", "i1", i1, "must not be below i0 = " + detail::to_text(i0));
+    detail::require(i0 <= i1, "sdekit::BrownianPath::increment", "i1", i1,
+                    "must not be below i0 = " + detail::to_text(i0));
     using W = std::remove_cvref_t<decltype(dW)>;
     Inc fine = inc;
     inc = make_zero_increment<Inc>(dimension_);
@@ -265,7 +267,8 @@ class BrownianPath {
     const std::uint64_t n = index_of(t);
     double w = 0.0;
     for (std::uint64_t i = 0; i < n; ++i) {
-      if (i < static_cast<std::uint64_t>(fine_dW_.cols())) w += fine_dW_(static_cast<Eigen::Index>(component), static_cast<Eigen::Index>(i));
+      if (i < static_cast<std::uint64_t>(fine_dW_.cols()))
+        w += fine_dW_(static_cast<Eigen::Index>(component), static_cast<Eigen::Index>(i));
       else w += std::sqrt(h_) * standard_normal(seed_, particle_, i, static_cast<std::uint32_t>(component));
     }
     return w;

@@ -15,11 +15,11 @@ namespace sdekit {
 template <class Stepper, class P, class X, class Noise>
 class OdeintSdeStepper {
  public:
-  using state_type = X;                                         ///< odeint: the state
-  using deriv_type = X;                                         ///< odeint: the derivative type
-  using value_type = double;                                    ///< odeint: the scalar type
-  using time_type = double;                                     ///< odeint: the time type
-  using order_type = double;                                    ///< odeint: the order's type
+  using state_type = X;                                          ///< odeint: the state
+  using deriv_type = X;                                          ///< odeint: the derivative type
+  using value_type = double;                                     ///< odeint: the scalar type
+  using time_type = double;                                      ///< odeint: the time type
+  using order_type = double;                                     ///< odeint: the order's type
   using stepper_category = boost::numeric::odeint::stepper_tag;  ///< odeint: a fixed-step stepper
 
   /// Wraps stepper, problem and noise (the last two by reference: they must outlive the adaptor and its copies).

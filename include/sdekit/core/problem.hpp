@@ -13,13 +13,21 @@
 namespace sdekit {
 
 /// Tag: the diffusion term is an Itô integral (the default).
-struct ito_t { explicit ito_t() = default; };
+struct ito_t {
+  explicit ito_t() = default;
+};
 /// Tag: the diffusion term is a Stratonovich integral.
-struct stratonovich_t { explicit stratonovich_t() = default; };
+struct stratonovich_t {
+  explicit stratonovich_t() = default;
+};
 /// Tag: b does not depend on x (additive noise), so schemes may skip derivative terms.
-struct additive_t { explicit additive_t() = default; };
+struct additive_t {
+  explicit additive_t() = default;
+};
 /// Tag: the columns of a general n×m diffusion commute (L^j b^k = L^k b^j), so Milstein needs no Lévy areas.
-struct commutative_t { explicit commutative_t() = default; };
+struct commutative_t {
+  explicit commutative_t() = default;
+};
 
 inline constexpr ito_t ito{};
 inline constexpr stratonovich_t stratonovich{};
@@ -33,8 +41,8 @@ enum class NoiseKind { scalar, diagonal, general };
 struct no_derivative {};
 
 /// An SDE dX = a(X,t) dt + b(X,t) dW. Build it with make_sde.
-template <class Drift, class Diffusion, bool Stratonovich = false, bool Additive = false,
-          bool Commutative = false, class DiffusionDerivative = no_derivative>
+template <class Drift, class Diffusion, bool Stratonovich = false, bool Additive = false, bool Commutative = false,
+          class DiffusionDerivative = no_derivative>
 struct Sde {
   Drift drift;                               ///< a(x, t)
   Diffusion diffusion;                       ///< b(x, t)
@@ -49,7 +57,7 @@ struct Sde {
   template <class Derivative>
   auto with_diffusion_derivative(Derivative derivative) const {
     return Sde<Drift, Diffusion, Stratonovich, Additive, Commutative, Derivative>{drift, diffusion,
-                                                                                    std::move(derivative)};
+                                                                                  std::move(derivative)};
   }
 };
 
@@ -60,17 +68,17 @@ template <class T, class... Options>
 inline constexpr bool contains_v<T, Options...> = (std::is_same_v<T, std::decay_t<Options>> || ...);
 
 template <class Option>
-inline constexpr bool is_sde_option_v =
-    std::is_same_v<Option, ito_t> || std::is_same_v<Option, stratonovich_t> ||
-    std::is_same_v<Option, additive_t> || std::is_same_v<Option, commutative_t>;
+inline constexpr bool is_sde_option_v = std::is_same_v<Option, ito_t> || std::is_same_v<Option, stratonovich_t> ||
+                                        std::is_same_v<Option, additive_t> || std::is_same_v<Option, commutative_t>;
 }  // namespace detail
 
 /// Makes an SDE from a drift a(x,t) and a diffusion b(x,t); options: sdekit::ito (default),
 /// sdekit::stratonovich, sdekit::additive, sdekit::commutative, in any order.
 template <class Drift, class Diffusion, class... Options>
 auto make_sde(Drift drift, Diffusion diffusion, Options...) {
-  static_assert((detail::is_sde_option_v<std::decay_t<Options>> && ...),
-                "sdekit::make_sde: options are sdekit::ito, sdekit::stratonovich, sdekit::additive, sdekit::commutative");
+  static_assert(
+      (detail::is_sde_option_v<std::decay_t<Options>> && ...),
+      "sdekit::make_sde: options are sdekit::ito, sdekit::stratonovich, sdekit::additive, sdekit::commutative");
   constexpr bool strat = detail::contains_v<stratonovich_t, Options...>;
   static_assert(!(strat && detail::contains_v<ito_t, Options...>),
                 "sdekit::make_sde: choose one of sdekit::ito and sdekit::stratonovich");
@@ -103,11 +111,17 @@ inline constexpr NoiseKind noise_kind_v = detail::noise_kind_of<diffusion_value_
 
 namespace detail {
 template <class B>
-struct increment_of_general { using type = Eigen::Matrix<double, B::ColsAtCompileTime, 1>; };
+struct increment_of_general {
+  using type = Eigen::Matrix<double, B::ColsAtCompileTime, 1>;
+};
 template <class P, class X, NoiseKind K = noise_kind_v<P, X>>
-struct increment_of { using type = double; };
+struct increment_of {
+  using type = double;
+};
 template <class P, class X>
-struct increment_of<P, X, NoiseKind::diagonal> { using type = X; };
+struct increment_of<P, X, NoiseKind::diagonal> {
+  using type = X;
+};
 template <class P, class X>
 struct increment_of<P, X, NoiseKind::general> {
   using type = typename increment_of_general<diffusion_value_t<P, X>>::type;
@@ -120,8 +134,17 @@ using wiener_increment_t = typename detail::increment_of<P, X>::type;
 
 namespace detail {
 /// What is wrong with problem P on states X, in the order check_problem reports it.
-enum class ProblemDefect { none, not_sde, bad_state, drift_not_callable, drift_wrong_type, diffusion_not_callable,
-                           scalar_state_needs_scalar_diffusion, vector_state_needs_vector_or_matrix, diffusion_rows };
+enum class ProblemDefect {
+  none,
+  not_sde,
+  bad_state,
+  drift_not_callable,
+  drift_wrong_type,
+  diffusion_not_callable,
+  scalar_state_needs_scalar_diffusion,
+  vector_state_needs_vector_or_matrix,
+  diffusion_rows
+};
 
 template <class P, class X>
 constexpr ProblemDefect problem_defect() {
@@ -129,7 +152,8 @@ constexpr ProblemDefect problem_defect() {
   else if constexpr (!StateType<X>) return ProblemDefect::bad_state;
   else if constexpr (!std::is_invocable_v<const decltype(P::drift)&, const X&, double>)
     return ProblemDefect::drift_not_callable;
-  else if constexpr (!std::is_convertible_v<plain_t<std::invoke_result_t<const decltype(P::drift)&, const X&, double>>, X>)
+  else if constexpr (!std::is_convertible_v<plain_t<std::invoke_result_t<const decltype(P::drift)&, const X&, double>>,
+                                            X>)
     return ProblemDefect::drift_wrong_type;
   else if constexpr (!std::is_invocable_v<const decltype(P::diffusion)&, const X&, double>)
     return ProblemDefect::diffusion_not_callable;
@@ -151,7 +175,8 @@ constexpr ProblemDefect problem_defect() {
 /// P is a usable SDE problem for states of type X: made by make_sde, with a drift a(x, t) returning a state and a
 /// diffusion b(x, t) of a shape that fits X. For requires clauses; check_problem says what is wrong.
 template <class P, class X>
-concept SdeProblem = detail::problem_defect<P, X>() == detail::ProblemDefect::none;
+concept SdeProblem = detail::problem_defect<P, X>()
+== detail::ProblemDefect::none;
 
 /// Compile-time check that P is a usable SDE problem for states of type X: the static_assert front end of
 /// SdeProblem. Each failure is one static_assert that says what is wrong.
@@ -164,7 +189,8 @@ constexpr bool check_problem() {
                 "sdekit: the state must be a double, a fixed-size Eigen::Matrix<double,N,1> or an Eigen::VectorXd");
   static_assert(defect != drift_not_callable,
                 "sdekit: the drift must be callable as a(x, t) with x of the state type and t a double");
-  static_assert(defect != drift_wrong_type, "sdekit: the drift a(x, t) must return a value of the state's type and shape");
+  static_assert(defect != drift_wrong_type,
+                "sdekit: the drift a(x, t) must return a value of the state's type and shape");
   static_assert(defect != diffusion_not_callable,
                 "sdekit: the diffusion must be callable as b(x, t) with x of the state type and t a double");
   static_assert(defect != scalar_state_needs_scalar_diffusion,
@@ -172,7 +198,8 @@ constexpr bool check_problem() {
   static_assert(defect != vector_state_needs_vector_or_matrix,
                 "sdekit: for a vector state the diffusion b(x, t) must return a vector of the state's shape "
                 "(diagonal noise) or an n×m matrix (general noise)");
-  static_assert(defect != diffusion_rows, "sdekit: the diffusion b(x, t) must have as many rows as the state has components");
+  static_assert(defect != diffusion_rows,
+                "sdekit: the diffusion b(x, t) must have as many rows as the state has components");
   return defect == none;
 }
 

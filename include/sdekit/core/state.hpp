@@ -14,9 +14,13 @@ inline constexpr bool is_eigen_v = std::is_base_of_v<Eigen::EigenBase<std::decay
 
 namespace detail {
 template <class T, bool = is_eigen_v<T>>
-struct plain_of { using type = std::decay_t<T>; };
+struct plain_of {
+  using type = std::decay_t<T>;
+};
 template <class T>
-struct plain_of<T, true> { using type = typename std::decay_t<T>::PlainObject; };
+struct plain_of<T, true> {
+  using type = typename std::decay_t<T>::PlainObject;
+};
 }  // namespace detail
 
 /// The concrete type a functor result is stored in: Eigen expressions become their plain matrix type.
@@ -26,8 +30,8 @@ using plain_t = typename detail::plain_of<T>::type;
 /// A state the library integrates: double, or an Eigen column vector of doubles (fixed or dynamic size).
 template <class T>
 concept StateType = std::is_same_v<T, double> ||
-                    (is_eigen_v<T> && std::is_same_v<T, plain_t<T>> && T::ColsAtCompileTime == 1 &&
-                     std::is_same_v<typename T::Scalar, double>);
+    (is_eigen_v<T>&& std::is_same_v<T, plain_t<T>>&& T::ColsAtCompileTime == 1 &&
+     std::is_same_v<typename T::Scalar, double>);
 
 /// Number of components of a state.
 template <StateType X>
@@ -46,23 +50,32 @@ bool all_finite(const X& x) {
 /// Component i of a state (i = 0 for a double).
 template <StateType X>
 double component(const X& x, std::size_t i) {
-  if constexpr (std::is_same_v<X, double>) { (void)i; return x; }
-  else return x[static_cast<Eigen::Index>(i)];
+  if constexpr (std::is_same_v<X, double>) {
+    (void)i;
+    return x;
+  } else return x[static_cast<Eigen::Index>(i)];
 }
 
 /// Sets component i of a state.
 template <StateType X>
 void set_component(X& x, std::size_t i, double value) {
-  if constexpr (std::is_same_v<X, double>) { (void)i; x = value; }
-  else x[static_cast<Eigen::Index>(i)] = value;
+  if constexpr (std::is_same_v<X, double>) {
+    (void)i;
+    x = value;
+  } else x[static_cast<Eigen::Index>(i)] = value;
 }
 
 /// A state of `n` components filled with `value` (n must be 1 for double, the fixed size for fixed vectors).
 template <StateType X>
 X make_state(std::size_t n, double value = 0.0) {
-  if constexpr (std::is_same_v<X, double>) { (void)n; return value; }
-  else if constexpr (X::RowsAtCompileTime == Eigen::Dynamic) return X::Constant(static_cast<Eigen::Index>(n), value);
-  else { (void)n; return X::Constant(value); }
+  if constexpr (std::is_same_v<X, double>) {
+    (void)n;
+    return value;
+  } else if constexpr (X::RowsAtCompileTime == Eigen::Dynamic) return X::Constant(static_cast<Eigen::Index>(n), value);
+  else {
+    (void)n;
+    return X::Constant(value);
+  }
 }
 
 }  // namespace sdekit

@@ -21,12 +21,12 @@ namespace sdekit {
 
 /// Whether a stepper can integrate a problem, and if not, why; check_stepper turns each reason into one message.
 enum class Support {
-  yes,                          ///< supported
-  ito_only,                     ///< the scheme converges to the Itô solution (Stratonovich only with additive noise)
-  stratonovich_only,            ///< the scheme converges to the Stratonovich solution (Itô only with additive noise)
-  commutative_noise_only,       ///< general n×m noise must be declared commutative (or additive)
+  yes,                            ///< supported
+  ito_only,                       ///< the scheme converges to the Itô solution (Stratonovich only with additive noise)
+  stratonovich_only,              ///< the scheme converges to the Stratonovich solution (Itô only with additive noise)
+  commutative_noise_only,         ///< general n×m noise must be declared commutative (or additive)
   scalar_or_diagonal_noise_only,  ///< the scheme is written for scalar and diagonal noise
-  additive_noise_only,          ///< the scheme assumes b independent of x (declare sdekit::additive)
+  additive_noise_only,            ///< the scheme assumes b independent of x (declare sdekit::additive)
   derivative_needs_scalar_or_diagonal_noise,  ///< an analytic ∂b/∂x is used for scalar and diagonal noise only
 };
 
@@ -57,13 +57,20 @@ concept StepperTraits = requires {
   { S::template noise_information<P, X>() } -> std::same_as<NoiseInformation>;
 };
 
+/// True when stepper S supports problem P on states X.
+template <class S, class P, class X>
+inline constexpr bool supported_v = support_v<S, P, X> == Support::yes;
+
+/// S has do_step(problem, x, t, h, increment) for its increment type on P and X.
+template <class S, class P, class X>
+concept SteppingCall = requires(const S& s, const P& p, X& x, double t, double h, const increment_t<S, P, X>& inc) {
+  s.do_step(p, x, t, h, inc);
+};
+
 /// S is a stepper that can advance states X of problem P: it declares the traits, supports P, and has
 /// do_step(problem, x, t, h, increment). For requires clauses; check_stepper says what is missing.
 template <class S, class P, class X>
-concept Stepper = SdeProblem<P, X> && StepperTraits<S, P, X> && (support_v<S, P, X> == Support::yes) &&
-                  requires(const S& s, const P& p, X& x, double t, double h, const increment_t<S, P, X>& inc) {
-                    s.do_step(p, x, t, h, inc);
-                  };
+concept Stepper = SdeProblem<P, X> && StepperTraits<S, P, X> && supported_v<S, P, X> && SteppingCall<S, P, X>;
 
 /// Compile-time check that stepper S can integrate problem P on states X: the problem first (check_problem), then
 /// the traits, then supports<P, X>() — each failure one static_assert that says what is wrong and what to use.

@@ -50,15 +50,16 @@ class TimeGrid {
     }
     // A later insertion shifts the boundaries after it; recompute the indices from the final list.
     for (std::size_t i = 0; i < saves.size(); ++i)
-      save_index_[i] = static_cast<std::size_t>(std::lower_bound(times_.begin(), times_.end(), saves[i]) - times_.begin());
+      save_index_[i] =
+          static_cast<std::size_t>(std::lower_bound(times_.begin(), times_.end(), saves[i]) - times_.begin());
     saves_ = std::move(saves);
   }
 
-  std::size_t steps() const { return times_.size() - 1; }                 ///< number of steps
-  double time(std::size_t k) const { return times_[k]; }                  ///< boundary k (0 … steps())
+  std::size_t steps() const { return times_.size() - 1; }                      ///< number of steps
+  double time(std::size_t k) const { return times_[k]; }                       ///< boundary k (0 … steps())
   double step_size(std::size_t k) const { return times_[k + 1] - times_[k]; }  ///< length of step k
-  const std::vector<double>& times() const { return times_; }             ///< all boundaries
-  const std::vector<double>& save_times() const { return saves_; }        ///< the save times
+  const std::vector<double>& times() const { return times_; }                  ///< all boundaries
+  const std::vector<double>& save_times() const { return saves_; }             ///< the save times
   /// Boundary index of save time i.
   std::size_t save_index(std::size_t i) const { return save_index_[i]; }
 

@@ -55,23 +55,33 @@ struct BlockRunner {
   std::size_t begin;
   std::size_t count;
   std::size_t m;
-  std::vector<X> xs, ys;        // states before and after the current step
-  std::vector<P> problems;      // per-particle problems of a sweep
+  std::vector<X> xs, ys;    // states before and after the current step
+  std::vector<P> problems;  // per-particle problems of a sweep
   std::vector<unsigned char> alive;
   std::size_t dead = 0;
-  std::vector<double> z_even, z_odd;  // N(0,1) of steps 2j and 2j+1, component-major
-  const double* z = nullptr;          // the current step's
-  std::size_t extra;                  // normals per particle-step beyond ΔW's (time integrals, Lévy areas)
+  std::vector<double> z_even, z_odd;          // N(0,1) of steps 2j and 2j+1, component-major
+  const double* z = nullptr;                  // the current step's
+  std::size_t extra;                          // normals per particle-step beyond ΔW's (time integrals, Lévy areas)
   std::vector<double> extra_even, extra_odd;  // those normals, from the step-integral counter space
-  const double* z_extra = nullptr;    // the current step's
-  Inc dW;                             // used where Inc is dynamic (no allocation per step)
-  std::vector<std::size_t> kept;      // block positions whose paths are kept
+  const double* z_extra = nullptr;            // the current step's
+  Inc dW;                                     // used where Inc is dynamic (no allocation per step)
+  std::vector<std::size_t> kept;              // block positions whose paths are kept
 
   BlockRunner(const Stepper& s, const Problem& pr, const Domain& d, EnsembleRecorder<X>& r, std::size_t b,
               std::size_t e, std::size_t noise_dim)
-      : stepper(s), problem(pr), inside(d), recorder(r), begin(b), count(e - b), m(noise_dim),
-        alive(e - b, 1), z_even(noise_dim * (e - b)), z_odd(noise_dim * (e - b)),
-        extra(extra_normal_count<Inc>(noise_dim)), extra_even(extra * (e - b)), extra_odd(extra * (e - b)),
+      : stepper(s),
+        problem(pr),
+        inside(d),
+        recorder(r),
+        begin(b),
+        count(e - b),
+        m(noise_dim),
+        alive(e - b, 1),
+        z_even(noise_dim * (e - b)),
+        z_odd(noise_dim * (e - b)),
+        extra(extra_normal_count<Inc>(noise_dim)),
+        extra_even(extra * (e - b)),
+        extra_odd(extra * (e - b)),
         dW(make_zero_increment<Inc>(noise_dim)) {
     xs.reserve(count);
     if constexpr (is_per_particle_v<Problem>) problems.reserve(count);
@@ -81,7 +91,10 @@ struct BlockRunner {
 
   const P& problem_of(std::size_t p) const {
     if constexpr (is_per_particle_v<Problem>) return problems[p];
-    else { (void)p; return problem; }
+    else {
+      (void)p;
+      return problem;
+    }
   }
 
   void add_problem(std::size_t p) {

@@ -23,16 +23,19 @@ template <class X>
 class EnsembleRecorder {
  public:
   EnsembleRecorder(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension)
-      : grid_(grid), blocks_((options.particles + options.block_size - 1) / options.block_size),
-        block_failures_(blocks_), block_size_(options.block_size), path_slot_(options.particles, -1),
+      : grid_(grid),
+        blocks_((options.particles + options.block_size - 1) / options.block_size),
+        block_failures_(blocks_),
+        block_size_(options.block_size),
+        path_slot_(options.particles, -1),
         saves_from_(grid.steps() + 2, 0) {
     result_.particles = options.particles;
     result_.dimension = dimension;
     result_.save_times = grid.save_times();
-    result_.values.assign(grid.save_times().size(),
-                          Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(dimension),
-                                                    static_cast<Eigen::Index>(options.particles),
-                                                    std::numeric_limits<double>::quiet_NaN()));
+    result_.values.assign(
+        grid.save_times().size(),
+        Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(dimension), static_cast<Eigen::Index>(options.particles),
+                                  std::numeric_limits<double>::quiet_NaN()));
     result_.paths.resize(options.keep_paths.size());
     for (std::size_t i = 0; i < options.keep_paths.size(); ++i) {
       result_.paths[i].index = options.keep_paths[i];

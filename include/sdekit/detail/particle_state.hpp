@@ -18,7 +18,9 @@ inline constexpr bool is_sampler_v = !StateType<Init> && std::is_invocable_v<con
 
 /// Initial states: a fixed state, or a sampler x0(i, rng) with rng = RandomStream(seed, i, 0).
 template <class Init, bool = is_sampler_v<Init>>
-struct initial_state { using type = Init; };
+struct initial_state {
+  using type = Init;
+};
 template <class Init>
 struct initial_state<Init, true> {
   using type = plain_t<std::invoke_result_t<const Init&, std::size_t, RandomStream&>>;

@@ -37,9 +37,7 @@ class DdpmSchedule {
   double alpha(std::size_t t) const { return 1.0 - beta(t); }          ///< α_t = 1 − β_t
   double alpha_bar(std::size_t t) const { return alpha_bars_.at(t); }  ///< ᾱ_t, t = 0 … N (ᾱ_0 = 1)
   /// β̃_t = (1 − ᾱ_{t−1})/(1 − ᾱ_t) β_t, the variance of q(x_{t−1} | x_t, x0).
-  double posterior_variance(std::size_t t) const {
-    return (1.0 - alpha_bar(t - 1)) / (1.0 - alpha_bar(t)) * beta(t);
-  }
+  double posterior_variance(std::size_t t) const { return (1.0 - alpha_bar(t - 1)) / (1.0 - alpha_bar(t)) * beta(t); }
   /// Process interface: √ᾱ_t.
   double mean_coefficient(double t) const { return std::sqrt(alpha_bar(index(t))); }
   /// Process interface: √(1 − ᾱ_t).
@@ -176,7 +174,8 @@ inline std::vector<double> karras_sigmas(std::size_t steps, double sigma_min = 0
                                          double rho = 7.0) {
   constexpr const char* where = "sdekit::karras_sigmas";
   detail::require(steps >= 2, where, "steps", steps, "must be at least 2");
-  detail::require(std::isfinite(sigma_min) && sigma_min > 0, where, "sigma_min", sigma_min, "must be positive and finite");
+  detail::require(std::isfinite(sigma_min) && sigma_min > 0, where, "sigma_min", sigma_min,
+                  "must be positive and finite");
   detail::require(std::isfinite(sigma_max), where, "sigma_max", sigma_max, "must be finite");
   detail::require(sigma_min < sigma_max, where, "sigma_min", sigma_min,
                   "must be below sigma_max = " + detail::to_text(sigma_max));

@@ -17,7 +17,7 @@ namespace sdekit {
 
 /// β(t) = β_min + t (β_max − β_min) / T, the linear schedule of VP and sub-VP SDEs (Song et al. 2021).
 struct LinearBeta {
-  double beta_min = 0.1;  ///< β(0)
+  double beta_min = 0.1;   ///< β(0)
   double beta_max = 20.0;  ///< β(T)
   double T = 1.0;          ///< end time
   /// β(t).
@@ -59,8 +59,7 @@ inline void check_linear_beta(const LinearBeta& b, std::string_view where) {
   check_end_time(b.T, where);
   require(std::isfinite(b.beta_min) && b.beta_min >= 0, where, "beta_min", b.beta_min, "must be finite and >= 0");
   require(std::isfinite(b.beta_max) && b.beta_max > 0, where, "beta_max", b.beta_max, "must be positive and finite");
-  require(b.beta_max >= b.beta_min, where, "beta_min", b.beta_min,
-          "must not exceed beta_max = " + to_text(b.beta_max));
+  require(b.beta_max >= b.beta_min, where, "beta_min", b.beta_min, "must not exceed beta_max = " + to_text(b.beta_max));
 }
 
 }  // namespace detail
@@ -120,14 +119,14 @@ class VpSde : public LinearForwardProcess<VpSde<Schedule>> {
     if constexpr (std::is_same_v<Schedule, LinearBeta>) detail::check_linear_beta(schedule_, "sdekit::VpSde");
     else detail::check_end_time(schedule_.T, "sdekit::VpSde");
   }
-  double end_time() const { return schedule_.T; }                                  ///< T
-  double beta(double t) const { return schedule_.beta(t); }                        ///< β(t)
-  double drift_coefficient(double t) const { return -0.5 * schedule_.beta(t); }    ///< f(t) = −½β(t)
-  double g(double t) const { return std::sqrt(schedule_.beta(t)); }                ///< g(t) = √β(t)
-  double mean_coefficient(double t) const { return std::exp(-0.5 * schedule_.integral(t)); }  ///< a_t
+  double end_time() const { return schedule_.T; }                                                 ///< T
+  double beta(double t) const { return schedule_.beta(t); }                                       ///< β(t)
+  double drift_coefficient(double t) const { return -0.5 * schedule_.beta(t); }                   ///< f(t) = −½β(t)
+  double g(double t) const { return std::sqrt(schedule_.beta(t)); }                               ///< g(t) = √β(t)
+  double mean_coefficient(double t) const { return std::exp(-0.5 * schedule_.integral(t)); }      ///< a_t
   double marginal_std(double t) const { return std::sqrt(-std::expm1(-schedule_.integral(t))); }  ///< σ_t
-  double prior_std() const { return 1.0; }                                         ///< std of the prior
-  const Schedule& schedule() const { return schedule_; }                           ///< the β schedule
+  double prior_std() const { return 1.0; }                                                        ///< std of the prior
+  const Schedule& schedule() const { return schedule_; }                                          ///< the β schedule
 
  private:
   Schedule schedule_;
@@ -149,8 +148,8 @@ class SubVpSde : public LinearForwardProcess<SubVpSde<Schedule>> {
   double g(double t) const { return std::sqrt(schedule_.beta(t) * -std::expm1(-2.0 * schedule_.integral(t))); }
   double mean_coefficient(double t) const { return std::exp(-0.5 * schedule_.integral(t)); }  ///< a_t
   double marginal_std(double t) const { return -std::expm1(-schedule_.integral(t)); }         ///< σ_t
-  double prior_std() const { return 1.0; }                                                     ///< std of the prior
-  const Schedule& schedule() const { return schedule_; }                                       ///< the β schedule
+  double prior_std() const { return 1.0; }                                                    ///< std of the prior
+  const Schedule& schedule() const { return schedule_; }                                      ///< the β schedule
 
  private:
   Schedule schedule_;
@@ -166,23 +165,22 @@ class VeSde : public LinearForwardProcess<VeSde> {
       : sigma_min_(sigma_min), sigma_max_(sigma_max), T_(T) {
     constexpr const char* where = "sdekit::VeSde";
     detail::check_end_time(T, where);
-    detail::require(std::isfinite(sigma_min) && sigma_min > 0, where, "sigma_min", sigma_min, "must be positive and finite");
+    detail::require(std::isfinite(sigma_min) && sigma_min > 0, where, "sigma_min", sigma_min,
+                    "must be positive and finite");
     detail::require(std::isfinite(sigma_max), where, "sigma_max", sigma_max, "must be finite");
     detail::require(sigma_min < sigma_max, where, "sigma_min", sigma_min,
                     "must be below sigma_max = " + detail::to_text(sigma_max));
     log_ratio_ = std::log(sigma_max / sigma_min);
   }
-  double end_time() const { return T_; }                     ///< T
-  double sigma_min() const { return sigma_min_; }            ///< σ_min
-  double sigma_max() const { return sigma_max_; }            ///< σ_max
+  double end_time() const { return T_; }                                               ///< T
+  double sigma_min() const { return sigma_min_; }                                      ///< σ_min
+  double sigma_max() const { return sigma_max_; }                                      ///< σ_max
   double sigma(double t) const { return sigma_min_ * std::exp(log_ratio_ * t / T_); }  ///< σ(t)
-  double drift_coefficient(double) const { return 0.0; }     ///< f = 0
+  double drift_coefficient(double) const { return 0.0; }                               ///< f = 0
   double g(double t) const { return sigma(t) * std::sqrt(2.0 * log_ratio_ / T_); }     ///< g(t) = √(dσ²/dt)
-  double mean_coefficient(double) const { return 1.0; }      ///< a_t = 1
+  double mean_coefficient(double) const { return 1.0; }                                ///< a_t = 1
   /// σ_t = √(σ(t)² − σ_min²).
-  double marginal_std(double t) const {
-    return sigma_min_ * std::sqrt(std::expm1(2.0 * log_ratio_ * t / T_));
-  }
+  double marginal_std(double t) const { return sigma_min_ * std::sqrt(std::expm1(2.0 * log_ratio_ * t / T_)); }
   double prior_std() const { return sigma_max_; }  ///< std of the prior
 
  private:
@@ -192,7 +190,7 @@ class VeSde : public LinearForwardProcess<VeSde> {
 /// The noise-level parametrisation of Karras et al. 2022 (EDM): x_σ = x0 + σ z, so "time" is σ itself, a_σ = 1,
 /// σ_t = t; the probability-flow ODE is dx/dσ = −σ ∇log p_σ(x). Scores for it are called as s(x, σ).
 struct SigmaProcess {
-  double mean_coefficient(double) const { return 1.0; }  ///< a_σ = 1
+  double mean_coefficient(double) const { return 1.0; }      ///< a_σ = 1
   double marginal_std(double sigma) const { return sigma; }  ///< σ_t = σ
 };
 

@@ -36,8 +36,8 @@ namespace sdekit {
 /// threads, block_size, schedule, progress; inherited, passed to the ensemble whole), and the time grid from T down
 /// to ε with its saves.
 struct ReverseSampleOptions : RunOptions {
-  std::size_t steps = 100;       ///< steps of the uniform grid T = t_0 > … > t_steps = epsilon
-  double epsilon = 1e-3;         ///< last time of the uniform grid, in (0, T)
+  std::size_t steps = 100;  ///< steps of the uniform grid T = t_0 > … > t_steps = epsilon
+  double epsilon = 1e-3;    ///< last time of the uniform grid, in (0, T)
   /// A user grid instead: strictly increasing times ε = time_grid[0] < … ≤ T, walked from the end (overrides
   /// steps and epsilon).
   std::vector<double> time_grid;
@@ -49,8 +49,8 @@ struct ReverseSampleOptions : RunOptions {
 /// Samples and their cost. ensemble.save_times are diffusion times (decreasing); the last save is the output.
 template <class X>
 struct DiffusionSamples {
-  EnsembleResult<X> ensemble;             ///< states and statistics at the save times, failures
-  std::uint64_t score_evaluations = 0;    ///< total calls of the score (or noise predictor), all particles
+  EnsembleResult<X> ensemble;           ///< states and statistics at the save times, failures
+  std::uint64_t score_evaluations = 0;  ///< total calls of the score (or noise predictor), all particles
   /// The final samples, dimension × particles (NaN columns for failed particles).
   const Eigen::MatrixXd& samples() const { return ensemble.values.back(); }
   /// Statistics of the final samples.
@@ -75,7 +75,9 @@ class EvaluationCounter {
   }
 
  private:
-  struct alignas(64) Slot { std::uint64_t value = 0; };
+  struct alignas(64) Slot {
+    std::uint64_t value = 0;
+  };
   std::vector<Slot> counts_;
 };
 
@@ -91,7 +93,8 @@ struct CheckedScore {
     if (counter) counter->add(1);
     const X s = (*score)(x, t);
     if (state_size(s) != state_size(x))
-      throw_invalid(where, "size of score s(x, t)", state_size(s), "must equal the state size " + to_text(state_size(x)));
+      throw_invalid(where, "size of score s(x, t)", state_size(s),
+                    "must equal the state size " + to_text(state_size(x)));
     if (!all_finite(s)) throw_invalid(where, "score s(x, t)", s, "must be finite (at t = " + to_text(t) + ")");
     return s;
   }
@@ -100,7 +103,9 @@ struct CheckedScore {
 /// The state type odeint integrates for X: double, std::array for fixed-size vectors (copies of odeint's steppers
 /// then carry no uninitialised Eigen storage), std::vector for dynamic ones.
 template <class X, bool = std::is_same_v<X, double>>
-struct ode_state { using type = double; };
+struct ode_state {
+  using type = double;
+};
 template <class X>
 struct ode_state<X, false> {
   using type = std::conditional_t<X::RowsAtCompileTime == Eigen::Dynamic, std::vector<double>,
@@ -164,7 +169,8 @@ auto run_reverse_chain(const Init& x_T, const std::vector<double>& times, const 
     const double s = o.save_times[i];
     auto it = std::find_if(times.begin(), times.end(),
                            [s](double t) { return std::abs(t - s) <= 1e-12 * std::max(1.0, std::abs(s)); });
-    require(it != times.end(), where, "save_times[" + std::to_string(i) + "]", s, "must be a time of the sampling grid");
+    require(it != times.end(), where, "save_times[" + std::to_string(i) + "]", s,
+            "must be a time of the sampling grid");
     index.push_back(static_cast<std::size_t>(it - times.begin()));
   }
   index.push_back(K);
@@ -210,8 +216,8 @@ auto reverse_sde(const Forward& forward, const Score& score) {
 /// forward.prior_sampler(x)) down to ε with `stepper` (Euler–Maruyama by default; stochastic Heun and Milstein
 /// apply too, the noise being additive). The last step is taken without noise.
 template <class Forward, class Score, class Init, class Stepper = EulerMaruyama>
-auto sample_reverse_sde(const Forward& forward, const Score& score, const Init& x_T, const ReverseSampleOptions& options,
-                        const Stepper& stepper = {}) {
+auto sample_reverse_sde(const Forward& forward, const Score& score, const Init& x_T,
+                        const ReverseSampleOptions& options, const Stepper& stepper = {}) {
   constexpr const char* where = "sdekit::sample_reverse_sde";
   using X = typename detail::initial_state<Init>::type;
   const double T = forward.end_time();
@@ -250,7 +256,7 @@ enum class Corrector {
 /// Predictor–corrector settings (Song et al. 2021, Algorithms 2–3).
 struct PredictorCorrector {
   Predictor predictor = Predictor::reverse_diffusion;  ///< the predictor
-  Corrector corrector = Corrector::langevin;          ///< the corrector
+  Corrector corrector = Corrector::langevin;           ///< the corrector
   double snr = 0.16;                                   ///< Langevin signal-to-noise ratio r
   std::size_t corrector_steps = 1;                     ///< Langevin steps per time step
 };
@@ -265,8 +271,8 @@ auto sample_predictor_corrector(const Forward& forward, const Score& score, cons
                                 const ReverseSampleOptions& options, const PredictorCorrector& pc = {}) {
   constexpr const char* where = "sdekit::sample_predictor_corrector";
   using X = typename detail::initial_state<Init>::type;
-  detail::require(pc.predictor != Predictor::none || pc.corrector != Corrector::none, where, "predictor",
-                  "none", "and corrector none leave nothing to do");
+  detail::require(pc.predictor != Predictor::none || pc.corrector != Corrector::none, where, "predictor", "none",
+                  "and corrector none leave nothing to do");
   if (pc.corrector == Corrector::langevin) {
     detail::require(std::isfinite(pc.snr) && pc.snr > 0, where, "snr", pc.snr, "must be positive and finite");
     detail::require(pc.corrector_steps >= 1, where, "corrector_steps", pc.corrector_steps, "must be at least 1");
@@ -328,10 +334,10 @@ auto sample_predictor_corrector(const Forward& forward, const Score& score, cons
 
 /// Probability-flow ODE settings.
 struct ProbabilityFlowOptions {
-  bool adaptive = true;       ///< adaptive dopri5 over each grid interval; false: one dopri5 step per interval
-  double rtol = 1e-6;         ///< relative tolerance (adaptive)
-  double atol = 1e-6;         ///< absolute tolerance (adaptive)
-  double initial_step = 1e-2; ///< first trial step of each interval (adaptive)
+  bool adaptive = true;        ///< adaptive dopri5 over each grid interval; false: one dopri5 step per interval
+  double rtol = 1e-6;          ///< relative tolerance (adaptive)
+  double atol = 1e-6;          ///< absolute tolerance (adaptive)
+  double initial_step = 1e-2;  ///< first trial step of each interval (adaptive)
 };
 
 /// Samples by integrating the probability-flow ODE dx/dt = f(t)x − ½ g(t)² s(x,t) from x_T down to ε with

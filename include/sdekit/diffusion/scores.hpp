@@ -127,8 +127,8 @@ class GaussianScore {
     c.diagonal().array() += s * s;
     return c;
   }
-  /// The probability-flow ODE's exact map from time `from` to time `to`: a_to μ + C_to^{1/2} C_from^{−1/2}(x − a_from μ)
-  /// (all C_t share Σ's eigenvectors, so the flow is diagonal in that basis).
+  /// The probability-flow ODE's exact map from time `from` to time `to`: a_to μ + C_to^{1/2} C_from^{−1/2}(x − a_from
+  /// μ) (all C_t share Σ's eigenvectors, so the flow is diagonal in that basis).
   Vector flow_map(const Vector& x, double from, double to) const {
     const double a0 = process_.mean_coefficient(from), s0 = process_.marginal_std(from);
     const double a1 = process_.mean_coefficient(to), s1 = process_.marginal_std(to);
@@ -169,17 +169,19 @@ class GaussianMixtureScore {
                     "must equal weights.size() = " + std::to_string(weights.size()));
     double total = 0.0;
     for (std::size_t k = 0; k < weights.size(); ++k) {
-      detail::require(std::isfinite(weights[k]) && weights[k] > 0, where, std::string("weights[").append(std::to_string(k)).append("]"),
-                      weights[k], "must be positive and finite");
+      detail::require(std::isfinite(weights[k]) && weights[k] > 0, where,
+                      std::string("weights[").append(std::to_string(k)).append("]"), weights[k],
+                      "must be positive and finite");
       total += weights[k];
     }
     const Eigen::Index d = means_[0].size();
     detail::require(d >= 1, where, "means[0].size()", d, "must be at least 1");
     for (std::size_t k = 0; k < weights.size(); ++k) {
       const std::string index = std::string("[").append(std::to_string(k)).append("]");
-      detail::require(means_[k].size() == d && means_[k].allFinite(), where, std::string("means").append(index), means_[k],
-                      "must be finite with " + std::to_string(d) + " components");
-      auto [v, l] = detail::decompose_covariance<N>(covariances_[k], d, where, std::string("covariances").append(index));
+      detail::require(means_[k].size() == d && means_[k].allFinite(), where, std::string("means").append(index),
+                      means_[k], "must be finite with " + std::to_string(d) + " components");
+      auto [v, l] =
+          detail::decompose_covariance<N>(covariances_[k], d, where, std::string("covariances").append(index));
       basis_.push_back(std::move(v));
       eigenvalues_.push_back(std::move(l));
       log_weights_.push_back(std::log(weights[k] / total));
@@ -251,11 +253,11 @@ class GaussianMixtureScore {
     for (Eigen::Index i = 0; i < z.size(); ++i) z[i] = std::sqrt(eigenvalues_[k][i]) * rng.normal();
     return means_[k] + basis_[k] * z;
   }
-  std::size_t components() const { return log_weights_.size(); }      ///< number of components
-  double weight(std::size_t k) const { return std::exp(log_weights_[k]); }  ///< normalised weight of component k
-  const Vector& mean(std::size_t k) const { return means_[k]; }            ///< μ_k
+  std::size_t components() const { return log_weights_.size(); }             ///< number of components
+  double weight(std::size_t k) const { return std::exp(log_weights_[k]); }   ///< normalised weight of component k
+  const Vector& mean(std::size_t k) const { return means_[k]; }              ///< μ_k
   const Matrix& covariance(std::size_t k) const { return covariances_[k]; }  ///< Σ_k
-  const Process& process() const { return process_; }                      ///< the forward process
+  const Process& process() const { return process_; }                        ///< the forward process
 
  private:
   Process process_;
@@ -273,8 +275,8 @@ class GaussianMixtureScore {
 template <class Process, int N = Eigen::Dynamic>
 class DatasetScore {
  public:
-  using Vector = Eigen::Matrix<double, N, 1>;                ///< a state
-  using Points = Eigen::Matrix<double, N, Eigen::Dynamic>;   ///< the data, one point per column
+  using Vector = Eigen::Matrix<double, N, 1>;               ///< a state
+  using Points = Eigen::Matrix<double, N, Eigen::Dynamic>;  ///< the data, one point per column
 
   /// The points (one per column, at least one, finite).
   DatasetScore(Process process, Points points) : process_(std::move(process)), points_(std::move(points)) {
@@ -301,8 +303,8 @@ class DatasetScore {
     const double a = process_.mean_coefficient(t), s = process_.marginal_std(t);
     return (a * denoise(x, t) - x) / (s * s);
   }
-  const Points& points() const { return points_; }      ///< the data
-  const Process& process() const { return process_; }   ///< the forward process
+  const Points& points() const { return points_; }     ///< the data
+  const Process& process() const { return process_; }  ///< the forward process
 
  private:
   Process process_;

@@ -90,15 +90,16 @@ class VectorLinearProcess {
     detail::require(a_.rows() == a_.cols(), where, "A.cols()", a_.cols(),
                     "must equal A.rows() = " + detail::to_text(a_.rows()) + " (A must be square)");
     detail::require(a_.rows() >= 1, where, "A.rows()", a_.rows(), "must be at least 1");
-    detail::require(b_.size() == a_.rows(), where, "b.size()", b_.size(), "must equal A.rows() = " + detail::to_text(a_.rows()));
+    detail::require(b_.size() == a_.rows(), where, "b.size()", b_.size(),
+                    "must equal A.rows() = " + detail::to_text(a_.rows()));
     detail::require(covariance_.rows() == a_.rows() && covariance_.cols() == a_.rows(), where, "covariance.rows()",
                     covariance_.rows(), "must give a square matrix of A's size " + detail::to_text(a_.rows()));
     detail::require(a_.allFinite(), where, "A", "(non-finite entry)", "must be finite");
     detail::require(b_.allFinite(), where, "b", b_, "must be finite");
     detail::require(covariance_.allFinite(), where, "covariance", "(non-finite entry)", "must be finite");
     const double scale = std::max(1.0, covariance_.cwiseAbs().maxCoeff());
-    detail::require((covariance_ - covariance_.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * scale, where,
-                    "covariance", "(asymmetric)", "must be symmetric");
+    detail::require((covariance_ - covariance_.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * scale, where, "covariance",
+                    "(asymmetric)", "must be symmetric");
     // Σ = V Λ Vᵀ; the noise is V √Λ z, which also serves singular (semi-definite) covariances.
     Eigen::SelfAdjointEigenSolver<Matrix> eigen(covariance_);
     const double smallest = eigen.eigenvalues().minCoeff();
@@ -114,9 +115,9 @@ class VectorLinearProcess {
                     "must be non-negative and finite");
   }
 
-  const Matrix& a() const { return a_; }                  ///< the matrix A
-  const State& b() const { return b_; }                   ///< the intercept b
-  const Matrix& covariance() const { return covariance_; }  ///< the noise covariance Σ
+  const Matrix& a() const { return a_; }                                         ///< the matrix A
+  const State& b() const { return b_; }                                          ///< the intercept b
+  const Matrix& covariance() const { return covariance_; }                       ///< the noise covariance Σ
   std::size_t dimension() const { return static_cast<std::size_t>(b_.size()); }  ///< components n
 
   /// One step: x ← A x + b + F z with F Fᵀ = Σ and z from the particle's stream. No allocation for fixed N.
@@ -211,7 +212,8 @@ auto make_linear_process(const MatrixA& a, const VectorB& b, const Noise& noise)
   using P = VectorLinearProcess<n>;
   // Fixed-size conversions below would not check sizes: do it here, naming the argument.
   constexpr const char* where = "sdekit::make_linear_process";
-  detail::require(b.size() == a.rows(), where, "b.size()", b.size(), "must equal A.rows() = " + detail::to_text(a.rows()));
+  detail::require(b.size() == a.rows(), where, "b.size()", b.size(),
+                  "must equal A.rows() = " + detail::to_text(a.rows()));
   if constexpr (!std::is_arithmetic_v<Noise>)
     detail::require(noise.rows() == a.rows() && noise.cols() == a.rows(), where, "covariance.rows()", noise.rows(),
                     "must give a square matrix of A's size " + detail::to_text(a.rows()));

@@ -39,7 +39,7 @@ class MarkovChain {
   /// not sum to 1 within 1e-12; the message names the row.
   explicit MarkovChain(Eigen::MatrixXd p);
 
-  const Eigen::MatrixXd& transition_matrix() const { return p_; }       ///< P
+  const Eigen::MatrixXd& transition_matrix() const { return p_; }             ///< P
   std::size_t states() const { return static_cast<std::size_t>(p_.rows()); }  ///< number of states n
 
   /// One step from state x (a double holding the index), drawn by inverse CDF from the particle's stream.
@@ -89,9 +89,11 @@ class ContinuousMarkovChain {
   /// row that does not sum to 0 within 1e-12 of its largest entry; the message names the row.
   explicit ContinuousMarkovChain(Eigen::MatrixXd q);
 
-  const Eigen::MatrixXd& generator() const { return q_; }                   ///< Q
+  const Eigen::MatrixXd& generator() const { return q_; }                     ///< Q
   std::size_t states() const { return static_cast<std::size_t>(q_.rows()); }  ///< number of states n
-  double exit_rate(std::size_t i) const { return -q_(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i)); }  ///< −q_ii
+  double exit_rate(std::size_t i) const {
+    return -q_(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i));
+  }  ///< −q_ii
 
   /// Moves state x exactly from t_from to t_to: exponential holding times of rate −q_ii, jumps to j with
   /// probability q_ij / −q_ii. By memorylessness, restarting the clock at t_from is exact.
@@ -131,7 +133,8 @@ class CategoricalSampler {
   explicit CategoricalSampler(const Eigen::VectorXd& p0);
   /// A draw from p0 (a state index as a double), using one uniform of the stream.
   double operator()(std::size_t /*particle*/, RandomStream& rng) const {
-    return static_cast<double>(std::upper_bound(cumulative_.begin(), cumulative_.end(), rng.uniform()) - cumulative_.begin());
+    return static_cast<double>(std::upper_bound(cumulative_.begin(), cumulative_.end(), rng.uniform()) -
+                               cumulative_.begin());
   }
 
  private:

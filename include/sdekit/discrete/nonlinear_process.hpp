@@ -103,8 +103,6 @@ NonlinearProcess<F, double> make_nonlinear_process(F f, double sigma) {
 /// x_t = f(x_{t−1}) + ε_t with ε from gaussian_scale(σ(x)) or custom_noise(draw).
 template <class F, class Noise>
   requires(!std::is_arithmetic_v<Noise>)
-NonlinearProcess<F, Noise> make_nonlinear_process(F f, Noise noise) {
-  return {std::move(f), std::move(noise)};
-}
+NonlinearProcess<F, Noise> make_nonlinear_process(F f, Noise noise) { return {std::move(f), std::move(noise)}; }
 
 }  // namespace sdekit

@@ -45,9 +45,9 @@ inline MassAction mass_action(double k) { return {k}; }
 /// mass_action(k) or any functor a(x) of the state (an Eigen vector of counts in species order).
 template <class Propensity>
 struct Reaction {
-  std::string name;        ///< used in error messages and reports
-  std::string equation;    ///< "reactants -> products", terms "[coefficient] species" joined by '+'
-  Propensity propensity;   ///< mass_action(k) or a functor a(x) ≥ 0
+  std::string name;       ///< used in error messages and reports
+  std::string equation;   ///< "reactants -> products", terms "[coefficient] species" joined by '+'
+  Propensity propensity;  ///< mass_action(k) or a functor a(x) ≥ 0
 };
 
 /// A reaction named `name` with the given equation and propensity.
@@ -67,39 +67,42 @@ std::uint64_t poisson(RandomStream& rng, double mean);
 
 /// Tuning of tau-leaping (the defaults are those of Cao, Gillespie & Petzold 2006).
 struct TauLeapingOptions {
-  double epsilon = 0.03;             ///< bound on the relative change of propensities over a leap
-  int critical_threshold = 10;       ///< a reaction is critical when it can fire fewer times than this
-  double ssa_threshold = 10;         ///< do SSA steps instead when τ < ssa_threshold / a0
-  int ssa_steps = 100;               ///< how many SSA steps then
+  double epsilon = 0.03;        ///< bound on the relative change of propensities over a leap
+  int critical_threshold = 10;  ///< a reaction is critical when it can fire fewer times than this
+  double ssa_threshold = 10;    ///< do SSA steps instead when τ < ssa_threshold / a0
+  int ssa_steps = 100;          ///< how many SSA steps then
 };
 
 namespace detail {
 
 /// Everything about a network that does not depend on its propensity types; built and validated in lib/.
 struct NetworkLayout {
-  std::vector<std::string> species;           ///< species names
-  std::vector<std::string> reactions;         ///< reaction names
-  std::vector<double> initial_counts;         ///< initial count per species
-  std::vector<Stoichiometry> stoichiometry;   ///< per reaction
-  Eigen::MatrixXd net_change;                 ///< ν, species × reactions
-  std::vector<int> highest_order;             ///< per species: highest order of a reaction it is a reactant of (0: none)
-  std::vector<int> highest_order_coefficient; ///< per species: how many of it that reaction consumes
+  std::vector<std::string> species;          ///< species names
+  std::vector<std::string> reactions;        ///< reaction names
+  std::vector<double> initial_counts;        ///< initial count per species
+  std::vector<Stoichiometry> stoichiometry;  ///< per reaction
+  Eigen::MatrixXd net_change;                ///< ν, species × reactions
+  std::vector<int> highest_order;            ///< per species: highest order of a reaction it is a reactant of (0: none)
+  std::vector<int> highest_order_coefficient;  ///< per species: how many of it that reaction consumes
 };
 
 /// Parses "reactants -> products" against the species names; throws naming the reaction and the unknown species.
-Stoichiometry parse_reaction(std::string_view equation, const std::vector<std::string>& species, const std::string& reaction);
+Stoichiometry parse_reaction(std::string_view equation, const std::vector<std::string>& species,
+                             const std::string& reaction);
 
 /// Validates species, initial counts and reaction names and parses every equation.
 NetworkLayout make_network_layout(const std::vector<std::string>& species, const std::vector<double>& initial_counts,
-                                  const std::vector<std::string>& reaction_names, const std::vector<std::string>& equations);
+                                  const std::vector<std::string>& reaction_names,
+                                  const std::vector<std::string>& equations);
 
-/// The mass-action propensity bound to its reactants: k · Π_s C(x_s, ν_s) = (k / Π_s ν_s!) · Π_s x_s (x_s − 1) ⋯ (x_s − ν_s + 1).
+/// The mass-action propensity bound to its reactants: k · Π_s C(x_s, ν_s) = (k / Π_s ν_s!) · Π_s x_s (x_s − 1) ⋯ (x_s −
+/// ν_s + 1).
 template <int N>
 struct MassActionPropensity {
-  double k_over_factorials = 0;        // k / Π_s ν_s!, so the event loop has no division
-  int count = 0;                       // reactant species
-  std::array<int, 4> species{};        // their indices
-  std::array<int, 4> coefficient{};    // their coefficients
+  double k_over_factorials = 0;      // k / Π_s ν_s!, so the event loop has no division
+  int count = 0;                     // reactant species
+  std::array<int, 4> species{};      // their indices
+  std::array<int, 4> coefficient{};  // their coefficients
   double operator()(const Eigen::Matrix<double, N, 1>& x) const {
     double a = k_over_factorials;
     for (int r = 0; r < count; ++r) {
@@ -113,9 +116,13 @@ struct MassActionPropensity {
 };
 
 template <class P, int N>
-struct bound_propensity { using type = P; };
+struct bound_propensity {
+  using type = P;
+};
 template <int N>
-struct bound_propensity<MassAction, N> { using type = MassActionPropensity<N>; };
+struct bound_propensity<MassAction, N> {
+  using type = MassActionPropensity<N>;
+};
 
 template <int N, class P>
 auto bind_propensity(const Reaction<P>& r, const Stoichiometry& s) {
@@ -146,13 +153,16 @@ auto bind_propensity(const Reaction<P>& r, const Stoichiometry& s) {
 inline double tau_g(int order, int coefficient, double x) {
   const double x1 = std::max(x - 1, 1.0), x2 = std::max(x - 2, 1.0);
   switch (order) {
-    case 1: return 1.0;
-    case 2: return coefficient >= 2 ? 2.0 + 1.0 / x1 : 2.0;
+    case 1:
+      return 1.0;
+    case 2:
+      return coefficient >= 2 ? 2.0 + 1.0 / x1 : 2.0;
     case 3:
       if (coefficient >= 3) return 3.0 + 1.0 / x1 + 2.0 / x2;
       if (coefficient == 2) return 1.5 * (2.0 + 1.0 / x1);
       return 3.0;
-    default: return static_cast<double>(order);
+    default:
+      return static_cast<double>(order);
   }
 }
 
@@ -183,8 +193,8 @@ class ReactionNetwork {
     }
   }
 
-  const std::vector<std::string>& species() const { return layout_.species; }     ///< species names
-  const std::vector<std::string>& reactions() const { return layout_.reactions; } ///< reaction names
+  const std::vector<std::string>& species() const { return layout_.species; }      ///< species names
+  const std::vector<std::string>& reactions() const { return layout_.reactions; }  ///< reaction names
   const State& initial_counts() const { return initial_; }                         ///< initial count per species
   /// The net change ν (species × reactions): column j is what reaction j does to the counts.
   const Eigen::Matrix<double, N, sizeof...(Propensities)>& net_change() const { return nu_; }
@@ -203,7 +213,8 @@ class ReactionNetwork {
     PropensityValues a;
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       ((a[J] = static_cast<double>(std::get<J>(propensities_)(x))), ...);
-    }(std::make_index_sequence<sizeof...(Propensities)>{});
+    }
+    (std::make_index_sequence<sizeof...(Propensities)>{});
     return a;
   }
 
@@ -326,9 +337,10 @@ class ReactionNetwork {
     x += nu_.col(static_cast<Eigen::Index>(j));
     for (int i : consumed_[j])
       if (x[i] < 0)
-        detail::throw_invalid("sdekit::ReactionNetwork", "count of species '" + layout_.species[static_cast<std::size_t>(i)] + "'",
-                              x[i], "became negative when reaction '" + layout_.reactions[j] +
-                                        "' fired: its propensity must vanish when its reactants are missing");
+        detail::throw_invalid("sdekit::ReactionNetwork",
+                              "count of species '" + layout_.species[static_cast<std::size_t>(i)] + "'", x[i],
+                              "became negative when reaction '" + layout_.reactions[j] +
+                                  "' fired: its propensity must vanish when its reactants are missing");
   }
 
   // The CGP 2006 step: τ' = min_i { max(ε x_i / g_i, 1) / |μ_i|, max(ε x_i / g_i, 1)² / σ_i² } over the reactant
@@ -351,7 +363,8 @@ class ReactionNetwork {
     double tau = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < static_cast<std::size_t>(N); ++i) {
       if (!reactant[i]) continue;
-      const double g = detail::tau_g(layout_.highest_order[i], layout_.highest_order_coefficient[i], x[static_cast<Eigen::Index>(i)]);
+      const double g = detail::tau_g(layout_.highest_order[i], layout_.highest_order_coefficient[i],
+                                     x[static_cast<Eigen::Index>(i)]);
       const double bound = std::max(epsilon * x[static_cast<Eigen::Index>(i)] / g, 1.0);
       if (mu[i] != 0) tau = std::min(tau, bound / std::abs(mu[i]));
       if (sigma2[i] > 0) tau = std::min(tau, bound * bound / sigma2[i]);
@@ -371,7 +384,8 @@ class ReactionNetwork {
 /// mass_action(beta / 1000)), reaction("recovery", "I -> R", mass_action(gamma))). Throws std::invalid_argument for
 /// unknown species, malformed equations, negative rate constants or counts, and repeated names.
 template <std::size_t N, class... P>
-auto make_reaction_network(const std::string (&species)[N], const double (&initial_counts)[N], const Reaction<P>&... reactions) {
+auto make_reaction_network(const std::string (&species)[N], const double (&initial_counts)[N],
+                           const Reaction<P>&... reactions) {
   constexpr int n = static_cast<int>(N);
   detail::NetworkLayout layout = detail::make_network_layout(std::vector<std::string>(species, species + N),
                                                              std::vector<double>(initial_counts, initial_counts + N),
@@ -414,7 +428,9 @@ auto simulate_ssa(const Network& network, const EnsembleOptions& options) {
   using State = typename Network::State;
   return simulate_process_ensemble(
       network.initial_counts(),
-      [&network](State& x, double t_from, double t_to, RandomStream& rng) { network.ssa_advance(x, t_from, t_to, rng); },
+      [&network](State& x, double t_from, double t_to, RandomStream& rng) {
+        network.ssa_advance(x, t_from, t_to, rng);
+      },
       options);
 }
 
@@ -426,7 +442,8 @@ auto simulate_tau_leaping(const Network& network, const EnsembleOptions& options
   using State = typename Network::State;
   constexpr const char* where = "sdekit::simulate_tau_leaping";
   detail::require(tau.epsilon > 0 && tau.epsilon < 1, where, "epsilon", tau.epsilon, "must lie in (0, 1)");
-  detail::require(tau.critical_threshold >= 0, where, "critical_threshold", tau.critical_threshold, "must be non-negative");
+  detail::require(tau.critical_threshold >= 0, where, "critical_threshold", tau.critical_threshold,
+                  "must be non-negative");
   detail::require(tau.ssa_threshold >= 0, where, "ssa_threshold", tau.ssa_threshold, "must be non-negative");
   detail::require(tau.ssa_steps >= 1, where, "ssa_steps", tau.ssa_steps, "must be at least 1");
   return simulate_process_ensemble(
@@ -460,7 +477,8 @@ auto chemical_langevin(const Network& network) {
   auto diffusion = [network](const State& x, double) -> B {
     const auto a = network.raw_propensities(x);
     B b = B::Zero();
-    for (int j = 0; j < r; ++j) b.col(j) = network.net_change().col(j) * std::sqrt(std::max(a[static_cast<std::size_t>(j)], 0.0));
+    for (int j = 0; j < r; ++j)
+      b.col(j) = network.net_change().col(j) * std::sqrt(std::max(a[static_cast<std::size_t>(j)], 0.0));
     return b;
   };
   return make_sde(std::move(drift), std::move(diffusion));

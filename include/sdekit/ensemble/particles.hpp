@@ -11,7 +11,9 @@ namespace sdekit {
 struct AnyState {
   /// Always true.
   template <class X>
-  constexpr bool operator()(const X&) const { return true; }
+  constexpr bool operator()(const X&) const {
+    return true;
+  }
 };
 
 /// Wraps a factory i ↦ problem so that each particle gets its own problem (a parameter sweep).
@@ -36,9 +38,13 @@ inline constexpr bool is_per_particle_v<PerParticle<F>> = true;
 
 /// The problem type of one particle.
 template <class Problem>
-struct particle_problem { using type = Problem; };
+struct particle_problem {
+  using type = Problem;
+};
 template <class F>
-struct particle_problem<PerParticle<F>> { using type = std::invoke_result_t<const F&, std::size_t>; };
+struct particle_problem<PerParticle<F>> {
+  using type = std::invoke_result_t<const F&, std::size_t>;
+};
 
 }  // namespace detail
 }  // namespace sdekit

@@ -26,8 +26,9 @@ class ProgressBar {
     s.shown = true;
     constexpr int width = 30;
     const int filled = static_cast<int>(fraction * width + 0.5);
-    std::fprintf(stderr, "\r%s [%s%s] %3d%%", s.label.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<int>(fraction * 100 + 0.5));
+    std::fprintf(
+        stderr, "\r%s [%s%s] %3d%%", s.label.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+        std::string(static_cast<std::size_t>(width - filled), '.').c_str(), static_cast<int>(fraction * 100 + 0.5));
     if (fraction >= 1.0) std::fprintf(stderr, "  %.1f s\n", elapsed);
     std::fflush(stderr);
   }

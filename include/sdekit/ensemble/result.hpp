@@ -18,13 +18,13 @@ namespace sdekit {
 
 /// Statistics of the particles alive at one save time.
 struct SaveStatistics {
-  double time = 0.0;             ///< the save time
-  std::size_t alive = 0;         ///< particles the statistics are based on
-  Eigen::VectorXd mean;          ///< sample mean per component
-  Eigen::VectorXd variance;      ///< unbiased sample variance per component
-  Eigen::MatrixXd covariance;    ///< unbiased sample covariance
-  Eigen::VectorXd min;           ///< componentwise minimum
-  Eigen::VectorXd max;           ///< componentwise maximum
+  double time = 0.0;           ///< the save time
+  std::size_t alive = 0;       ///< particles the statistics are based on
+  Eigen::VectorXd mean;        ///< sample mean per component
+  Eigen::VectorXd variance;    ///< unbiased sample variance per component
+  Eigen::MatrixXd covariance;  ///< unbiased sample covariance
+  Eigen::VectorXd min;         ///< componentwise minimum
+  Eigen::VectorXd max;         ///< componentwise maximum
   /// Standard error of the mean per component, sqrt(variance / alive).
   Eigen::VectorXd standard_error() const { return (variance / static_cast<double>(alive)).cwiseSqrt(); }
 };
@@ -32,31 +32,31 @@ struct SaveStatistics {
 /// A particle that was stopped: its index, the time of its last valid state, that state, and why.
 template <class X>
 struct FailedParticle {
-  std::size_t index = 0;   ///< particle index
-  double time = 0.0;       ///< time of last_state (the start of the step that failed)
-  X last_state{};          ///< the last finite, in-domain state
-  std::string reason;      ///< "non-finite state", "left the domain", or the message of an exception
+  std::size_t index = 0;  ///< particle index
+  double time = 0.0;      ///< time of last_state (the start of the step that failed)
+  X last_state{};         ///< the last finite, in-domain state
+  std::string reason;     ///< "non-finite state", "left the domain", or the message of an exception
 };
 
 /// The state of one particle at every step.
 template <class X>
 struct ParticlePath {
-  std::size_t index = 0;         ///< particle index
-  std::vector<double> times;     ///< step boundaries reached while the particle was valid
-  std::vector<X> states;         ///< the state at each of those times
+  std::size_t index = 0;      ///< particle index
+  std::vector<double> times;  ///< step boundaries reached while the particle was valid
+  std::vector<X> states;      ///< the state at each of those times
 };
 
 /// What an ensemble returns: statistics and every particle's state at each save time, failures, kept paths.
 template <class X>
 struct EnsembleResult {
-  std::size_t particles = 0;                 ///< N
-  std::size_t dimension = 0;                 ///< components per state
-  std::vector<double> save_times;            ///< the save times
-  std::vector<SaveStatistics> statistics;    ///< one per save time
+  std::size_t particles = 0;               ///< N
+  std::size_t dimension = 0;               ///< components per state
+  std::vector<double> save_times;          ///< the save times
+  std::vector<SaveStatistics> statistics;  ///< one per save time
   /// One matrix per save time: dimension × particles, column i the state of particle i (NaN once it failed).
   std::vector<Eigen::MatrixXd> values;
-  std::vector<FailedParticle<X>> failures;   ///< in particle order
-  std::vector<ParticlePath<X>> paths;        ///< in the order of EnsembleOptions::keep_paths
+  std::vector<FailedParticle<X>> failures;  ///< in particle order
+  std::vector<ParticlePath<X>> paths;       ///< in the order of EnsembleOptions::keep_paths
 
   /// The index of save time t (the first, if t is saved twice). t must equal a save time up to a relative 1e-9,
   /// so that a time computed as t0 + k·dt finds its save; otherwise throws std::invalid_argument naming "t".
@@ -65,8 +65,8 @@ struct EnsembleResult {
       if (std::abs(save_times[s] - t) <= 1e-9 * std::max(std::abs(save_times[s]), std::abs(t))) return s;
     std::string listed = "(";
     for (std::size_t s = 0; s < save_times.size(); ++s) listed += (s ? ", " : "") + detail::to_text(save_times[s]);
-    detail::throw_invalid("sdekit::EnsembleResult::save_index", "t", t, "is not a save time; the save times are " +
-                                                                           listed + ")");
+    detail::throw_invalid("sdekit::EnsembleResult::save_index", "t", t,
+                          "is not a save time; the save times are " + listed + ")");
   }
   /// Statistics at save time t (see save_index for how t is matched).
   const SaveStatistics& at(double t) const { return statistics.at(save_index(t)); }

@@ -58,7 +58,9 @@ struct Histogram {
   std::size_t above = 0;            ///< values ≥ hi
   std::size_t total() const;        ///< all non-NaN values seen, inside and outside
   double bin_width() const { return (hi - lo) / static_cast<double>(counts.size()); }  ///< width of each bin
-  double bin_center(std::size_t i) const { return lo + (static_cast<double>(i) + 0.5) * bin_width(); }  ///< centre of bin i
+  double bin_center(std::size_t i) const {
+    return lo + (static_cast<double>(i) + 0.5) * bin_width();
+  }  ///< centre of bin i
   /// Density estimate in bin i: count / (total · width), so it integrates to the fraction inside [lo, hi).
   double density(std::size_t i) const;
 };

@@ -27,21 +27,21 @@ enum class ModelKind {
 
 /// A fitted model: estimates, their asymptotic covariance, the maximised log-likelihood and information criteria.
 struct FitResult {
-  ModelKind kind = ModelKind::custom;      ///< the model
-  std::string model;                       ///< its name, for reports
-  std::vector<std::string> names;          ///< parameter names
-  Eigen::VectorXd parameters;              ///< the estimate θ̂
-  Eigen::MatrixXd covariance;              ///< asymptotic covariance of θ̂ (inverse observed information)
-  Eigen::VectorXd standard_errors;         ///< sqrt of its diagonal (NaN where the information is singular)
-  Eigen::VectorXd lower;                   ///< lower bounds of the parameter domain
-  Eigen::VectorXd upper;                   ///< upper bounds of the parameter domain
-  double log_likelihood = 0.0;             ///< maximised log-likelihood (density of the observed values)
-  std::size_t observations = 0;            ///< number of transitions n used (observations − 1)
-  double aic = 0.0;                        ///< 2k − 2 log L
-  double bic = 0.0;                        ///< k log n − 2 log L
-  std::string method;                      ///< "closed form" or the optimiser used
-  bool converged = true;                   ///< false if the optimiser stopped without meeting its tolerance
-  std::size_t evaluations = 0;             ///< log-likelihood evaluations (0 for closed forms)
+  ModelKind kind = ModelKind::custom;  ///< the model
+  std::string model;                   ///< its name, for reports
+  std::vector<std::string> names;      ///< parameter names
+  Eigen::VectorXd parameters;          ///< the estimate θ̂
+  Eigen::MatrixXd covariance;          ///< asymptotic covariance of θ̂ (inverse observed information)
+  Eigen::VectorXd standard_errors;     ///< sqrt of its diagonal (NaN where the information is singular)
+  Eigen::VectorXd lower;               ///< lower bounds of the parameter domain
+  Eigen::VectorXd upper;               ///< upper bounds of the parameter domain
+  double log_likelihood = 0.0;         ///< maximised log-likelihood (density of the observed values)
+  std::size_t observations = 0;        ///< number of transitions n used (observations − 1)
+  double aic = 0.0;                    ///< 2k − 2 log L
+  double bic = 0.0;                    ///< k log n − 2 log L
+  std::string method;                  ///< "closed form" or the optimiser used
+  bool converged = true;               ///< false if the optimiser stopped without meeting its tolerance
+  std::size_t evaluations = 0;         ///< log-likelihood evaluations (0 for closed forms)
 
   /// The estimate of the parameter named `name`; throws std::invalid_argument naming it if unknown.
   double parameter(std::string_view name) const;
@@ -51,8 +51,8 @@ struct FitResult {
 
 /// Options of the numerical fits.
 struct FitOptions {
-  bool force_numerical = false;      ///< OU with regular steps: maximise numerically instead of the closed form
-  double relative_tolerance = 1e-10; ///< NLopt's xtol_rel and ftol_rel
+  bool force_numerical = false;         ///< OU with regular steps: maximise numerically instead of the closed form
+  double relative_tolerance = 1e-10;    ///< NLopt's xtol_rel and ftol_rel
   std::size_t max_evaluations = 20000;  ///< cap on log-likelihood evaluations per optimiser run
 };
 

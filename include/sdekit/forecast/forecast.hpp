@@ -36,7 +36,7 @@ struct ForecastOptions : RunOptions {
   std::vector<double> levels = {0.5, 0.8, 0.95};  ///< coverage levels of the central prediction intervals
   double dt = 0.0;                                ///< Euler–Maruyama step; 0: the smallest horizon gap / substeps
   std::size_t substeps = 20;                      ///< steps per smallest gap between horizons when dt = 0
-  bool parameter_uncertainty = false;             ///< draw θ per particle from N(θ̂, covariance), truncated to bounds
+  bool parameter_uncertainty = false;  ///< draw θ per particle from N(θ̂, covariance), truncated to bounds
 };
 
 namespace detail {
@@ -53,20 +53,20 @@ struct Interval {
 
 /// The forecast distribution at one horizon.
 struct ForecastPoint {
-  double time = 0.0;            ///< the forecast time t0 + horizon
-  double mean = 0.0;            ///< mean
-  double sd = 0.0;              ///< standard deviation
-  double median = 0.0;          ///< median (the point forecast scored by MAE)
-  std::vector<double> lower;    ///< lower end of the central interval, one per level (Forecast::levels order)
-  std::vector<double> upper;    ///< upper end, one per level
+  double time = 0.0;          ///< the forecast time t0 + horizon
+  double mean = 0.0;          ///< mean
+  double sd = 0.0;            ///< standard deviation
+  double median = 0.0;        ///< median (the point forecast scored by MAE)
+  std::vector<double> lower;  ///< lower end of the central interval, one per level (Forecast::levels order)
+  std::vector<double> upper;  ///< upper end, one per level
 };
 
 /// A forecast: one point per horizon, and (for ensembles) the particles' values.
 struct Forecast {
-  std::vector<double> levels;                 ///< the interval levels
-  std::vector<ForecastPoint> points;          ///< one per horizon
-  std::vector<std::vector<double>> samples;   ///< per horizon, the values of the surviving particles (ensembles)
-  std::size_t failed = 0;                     ///< particles stopped by a non-finite state
+  std::vector<double> levels;                ///< the interval levels
+  std::vector<ForecastPoint> points;         ///< one per horizon
+  std::vector<std::vector<double>> samples;  ///< per horizon, the values of the surviving particles (ensembles)
+  std::size_t failed = 0;                    ///< particles stopped by a non-finite state
 
   /// The index of `level` in levels; throws std::invalid_argument naming "level" and listing the levels.
   std::size_t level_index(double level) const { return detail::level_index(levels, level, "sdekit::Forecast"); }
@@ -109,8 +109,8 @@ struct WithParameters {
 double forecast_step(std::span<const double> horizons, const ForecastOptions& options, std::string_view where);
 
 /// Fills points (mean, sd, median, intervals) and samples from the ensemble values at each save time.
-Forecast summarise_ensemble(const std::vector<std::vector<double>>& values, double t0,
-                            std::span<const double> horizons, std::span<const double> levels, std::size_t failed);
+Forecast summarise_ensemble(const std::vector<std::vector<double>>& values, double t0, std::span<const double> horizons,
+                            std::span<const double> levels, std::size_t failed);
 
 /// θ for particle i: a draw from N(θ̂, Σ) by its Cholesky factor, redrawn until inside the bounds (θ̂ after 100).
 Eigen::VectorXd draw_parameters(const FitResult& fit, const Eigen::MatrixXd& cholesky_factor, std::uint64_t seed,
@@ -147,8 +147,8 @@ Forecast forecast_ensemble(const Drift& drift, const Diffusion& diffusion, const
   const double dt = detail::forecast_step(horizons, options, where);
   detail::require(std::isfinite(x0), where, "x0", x0, "must be finite");
   detail::require(std::isfinite(t0), where, "t0", t0, "must be finite");
-  detail::require(fit.parameters.size() > 0 && fit.parameters.allFinite(), where, "fit.parameters",
-                  fit.parameters, "must be a non-empty finite estimate");
+  detail::require(fit.parameters.size() > 0 && fit.parameters.allFinite(), where, "fit.parameters", fit.parameters,
+                  "must be a non-empty finite estimate");
   EnsembleOptions ensemble;
   static_cast<RunOptions&>(ensemble) = options;  // the whole slice (schedule and progress included)
   ensemble.t0 = t0;
@@ -190,10 +190,10 @@ inline Forecast forecast(const FitResult& fit, double t0, double x0, std::span<c
 
 /// Options of a rolling-origin backtest.
 struct BacktestOptions {
-  std::size_t first_origin = 30;   ///< observations in the first training window (origin index first_origin − 1)
-  std::size_t horizon = 10;        ///< forecast 1 … horizon observations ahead from each origin
-  std::size_t origin_step = 1;     ///< observations between successive origins
-  ForecastOptions forecast;        ///< ensemble options (the seed is offset by the origin index)
+  std::size_t first_origin = 30;  ///< observations in the first training window (origin index first_origin − 1)
+  std::size_t horizon = 10;       ///< forecast 1 … horizon observations ahead from each origin
+  std::size_t origin_step = 1;    ///< observations between successive origins
+  ForecastOptions forecast;       ///< ensemble options (the seed is offset by the origin index)
 };
 
 /// Scores at one horizon (in observation steps), averaged over the origins that have an outcome there.
@@ -210,10 +210,10 @@ struct BacktestRow {
 
 /// What a backtest reports: one row per horizon and the origins used.
 struct BacktestResult {
-  std::vector<double> levels;          ///< interval levels (from the forecast options)
-  std::vector<BacktestRow> rows;       ///< horizons 1 … horizon
-  std::size_t origins = 0;             ///< origins scored
-  std::vector<std::string> skipped;    ///< origins whose fit or forecast threw, with the message
+  std::vector<double> levels;        ///< interval levels (from the forecast options)
+  std::vector<BacktestRow> rows;     ///< horizons 1 … horizon
+  std::size_t origins = 0;           ///< origins scored
+  std::vector<std::string> skipped;  ///< origins whose fit or forecast threw, with the message
 
   /// The index of `level` in levels; throws std::invalid_argument naming "level" and listing the levels.
   std::size_t level_index(double level) const { return detail::level_index(levels, level, "sdekit::BacktestResult"); }
@@ -268,8 +268,8 @@ BacktestResult rolling_backtest(std::span<const double> times, std::span<const d
       out.skipped.push_back("origin " + std::to_string(o) + ": " + e.what());
       continue;
     }
-    detail::require(f.points.size() == ahead && f.samples.size() == ahead && f.levels.size() == levels.size(),
-                    where, "forecaster result size", f.points.size(),
+    detail::require(f.points.size() == ahead && f.samples.size() == ahead && f.levels.size() == levels.size(), where,
+                    "forecaster result size", f.points.size(),
                     "must be one point with samples per horizon and the levels of options.forecast");
     const Forecast naive = forecast_random_walk(train_times, train_values, horizons, levels);
     ++out.origins;
@@ -306,8 +306,8 @@ inline BacktestResult backtest_model(ModelKind kind, std::span<const double> tim
   detail::require(kind != ModelKind::custom, "sdekit::backtest_model", "kind", "custom",
                   "is not built in: call rolling_backtest with your own forecaster");
   auto forecaster = [&](std::span<const double> tt, std::span<const double> xx, std::span<const double> horizons) {
-    const FitResult fit = kind == ModelKind::ornstein_uhlenbeck ? fit_ornstein_uhlenbeck(tt, xx)
-                                                                : fit_geometric_brownian_motion(tt, xx);
+    const FitResult fit =
+        kind == ModelKind::ornstein_uhlenbeck ? fit_ornstein_uhlenbeck(tt, xx) : fit_geometric_brownian_motion(tt, xx);
     ForecastOptions fo = options.forecast;
     fo.seed += xx.size();  // each origin its own noise
     return forecast(fit, tt.back(), xx.back(), horizons, fo);

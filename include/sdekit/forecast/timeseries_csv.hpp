@@ -31,30 +31,30 @@ enum class MissingValues {
 
 /// Options of read_time_series.
 struct CsvReadOptions {
-  std::string time_column;                 ///< header of the time column; empty: the first column
-  std::vector<std::string> value_columns;  ///< headers of the value columns; empty: every other column
+  std::string time_column;                         ///< header of the time column; empty: the first column
+  std::vector<std::string> value_columns;          ///< headers of the value columns; empty: every other column
   TimeFormat time_format = TimeFormat::automatic;  ///< how times are written
   DateUnit date_unit = DateUnit::decimal_years;    ///< what dates become
   MissingValues missing = MissingValues::refuse;   ///< empty values: refuse or drop the row
-  char delimiter = ',';                    ///< field separator
-  std::size_t min_observations = 3;        ///< fewer rows than this (after dropping) is an error
+  char delimiter = ',';                            ///< field separator
+  std::size_t min_observations = 3;                ///< fewer rows than this (after dropping) is an error
 };
 
 /// An empty value found (and its row dropped) while reading.
 struct MissingValue {
-  std::size_t line = 0;     ///< 1-based line of the file
-  std::size_t column = 0;   ///< 1-based field index
-  std::string name;         ///< header of that column
+  std::size_t line = 0;    ///< 1-based line of the file
+  std::size_t column = 0;  ///< 1-based field index
+  std::string name;        ///< header of that column
 };
 
 /// A time series read from a file: strictly increasing times and one vector of values per value column.
 struct TimeSeries {
-  std::string source;                        ///< the file (or the name given to parse_time_series)
-  std::string time_name;                     ///< header of the time column
-  std::vector<std::string> names;            ///< headers of the value columns
-  std::vector<double> times;                 ///< strictly increasing times
-  std::vector<std::vector<double>> values;   ///< values[c][i]: column c at times[i]
-  std::vector<MissingValue> dropped;         ///< empty values whose rows were dropped (MissingValues::drop)
+  std::string source;                       ///< the file (or the name given to parse_time_series)
+  std::string time_name;                    ///< header of the time column
+  std::vector<std::string> names;           ///< headers of the value columns
+  std::vector<double> times;                ///< strictly increasing times
+  std::vector<std::vector<double>> values;  ///< values[c][i]: column c at times[i]
+  std::vector<MissingValue> dropped;        ///< empty values whose rows were dropped (MissingValues::drop)
 
   std::size_t size() const { return times.size(); }  ///< number of observations
   /// The values of the column named `name`; throws std::invalid_argument naming it if there is none.
@@ -67,8 +67,8 @@ class CsvError : public std::invalid_argument {
   /// An error at 1-based `line` and field `column` of `file`.
   CsvError(std::string file, std::size_t line, std::size_t column, const std::string& message);
   const std::string& file() const { return file_; }  ///< the file
-  std::size_t line() const { return line_; }           ///< 1-based line (0: the file as a whole)
-  std::size_t column() const { return column_; }       ///< 1-based field index (0: the line as a whole)
+  std::size_t line() const { return line_; }         ///< 1-based line (0: the file as a whole)
+  std::size_t column() const { return column_; }     ///< 1-based field index (0: the line as a whole)
 
  private:
   std::string file_;
