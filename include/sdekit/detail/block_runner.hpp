@@ -158,14 +158,7 @@ struct BlockRunner {
     if constexpr (!wiener_only) {
       for (std::size_t p = 0; p < n; ++p) {
         out[p] = in[p];
-        if constexpr (fixed_increment) {
-          Inc local;
-          increment_of(p, h, sqrt_h, local);
-          st.do_step(problem_of(p), out[p], t, h, local);
-        } else {
-          increment_of(p, h, sqrt_h, dW);
-          st.do_step(problem_of(p), out[p], t, h, dW);
-        }
+        step_particle(p, t, h, sqrt_h, out[p]);
       }
     } else if constexpr (std::is_arithmetic_v<Inc>) {
       for (std::size_t p = 0; p < n; ++p) {
@@ -208,6 +201,19 @@ struct BlockRunner {
     return true;
   }
 
+  // One particle's step with its increment built on its own: the careful pass, and every pass of schemes whose
+  // increments carry more than ΔW.
+  void step_particle(std::size_t p, double t, double h, double sqrt_h, X& y) {
+    if constexpr (fixed_increment) {
+      Inc local;
+      increment_of(p, h, sqrt_h, local);
+      stepper.do_step(problem_of(p), y, t, h, local);
+    } else {
+      increment_of(p, h, sqrt_h, dW);
+      stepper.do_step(problem_of(p), y, t, h, dW);
+    }
+  }
+
   // Particle by particle, with the failure bookkeeping.
   void careful_pass(std::size_t k, double t, double h, double sqrt_h) {
     for (std::size_t p = 0; p < count; ++p) {
@@ -216,14 +222,7 @@ struct BlockRunner {
       const char* reason = nullptr;
       std::string message;
       try {
-        if constexpr (fixed_increment) {
-          Inc local;
-          increment_of(p, h, sqrt_h, local);
-          stepper.do_step(problem_of(p), ys[p], t, h, local);
-        } else {
-          increment_of(p, h, sqrt_h, dW);
-          stepper.do_step(problem_of(p), ys[p], t, h, dW);
-        }
+        step_particle(p, t, h, sqrt_h, ys[p]);
         reason = failure_reason(ys[p], inside);
       } catch (const std::exception& e) {
         message = e.what();
