@@ -286,9 +286,11 @@ TEST_CASE("embedded error estimates: same step, E₁ from the drift stages, E₂
   const double mu = 1.5, sigma = 1.0;
   auto gbm = sdekit::make_sde([=](double x, double) { return mu * x; }, [=](double x, double) { return sigma * x; });
   double x1 = 1.0, x2 = 1.0;
-  sdekit::ErrorEstimate<double> error;
   sdekit::Sriw1{}.do_step(gbm, x1, t, h, inc);
-  sdekit::Sriw1{}.do_step(gbm, x2, t, h, inc, error);
+  //[ error_estimate
+  sdekit::ErrorEstimate<double> error;
+  sdekit::Sriw1{}.do_step(gbm, x2, t, h, inc, error);  // the same step, plus error.drift (E₁), error.diffusion (E₂)
+  //]
   CHECK(x1 == x2);
   CHECK(error.drift == doctest::Approx(2 * h * mu).epsilon(0.05));
   CHECK(error.diffusion != 0.0);
