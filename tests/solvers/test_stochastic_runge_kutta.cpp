@@ -1,11 +1,16 @@
 // Rößler's stochastic Runge–Kutta schemes (solvers/sriw1.hpp, sra1.hpp, sra3.hpp) beyond the stepper table: their
 // coefficient tables satisfy the order conditions of Rößler 2010 (and a perturbed table does not), the steps equal
 // the table-driven formula written out independently here, the one-step mean of SRA for a quartic drift (exact by
-// Gauss–Hermite quadrature) shows the weak order 3 condition SRA3 misses, and the embedded error estimates.
+// Gauss–Hermite quadrature) shows the weak order 3 condition SRA3 misses, the embedded error estimates, and the odeint
+// adaptor.
+#include <sdekit/core/integrate.hpp>
+#include <sdekit/core/noise.hpp>
+#include <sdekit/core/odeint_adaptor.hpp>
 #include <sdekit/solvers/sra1.hpp>
 #include <sdekit/solvers/sra3.hpp>
 #include <sdekit/solvers/sriw1.hpp>
 
+#include <boost/numeric/odeint.hpp>
 #include <doctest/doctest.h>
 
 #include <Eigen/Eigenvalues>
@@ -308,4 +313,27 @@ TEST_CASE("embedded error estimates: same step, E₁ from the drift stages, E₂
   CHECK(z1 == z2);
   CHECK(error.diffusion == doctest::Approx(((1 + t * t) - (1 + (t + h) * (t + h))) * inc.I10 / h));
   CHECK(error.drift == doctest::Approx(-3 * h).epsilon(0.05));
+}
+
+TEST_CASE("SRIW1 and SRA3 run through the odeint adaptor with the same result as integrate()") {
+  // The stepper table already runs them through integrate (BrownianPath) and simulate_ensemble (bit for bit equal
+  // to integrate with GaussianNoise); here the third entry point.
+  namespace odeint = boost::numeric::odeint;
+  auto cubic = sdekit::make_sde([](double x, double) { return -0.25 * x * (1 - x * x); },
+                                [](double x, double) { return 0.5 * (1 - x * x); });
+  auto additive = sdekit::make_sde([](double x, double) { return -2 * std::sin(x); },
+                                   [](double, double) { return 1.5; }, sdekit::additive);
+  auto check = [](auto stepper, const auto& problem) {
+    sdekit::GaussianNoise noise(4, 3);
+    auto adaptor = sdekit::make_odeint_stepper<double>(stepper, problem, noise);
+    double via_odeint = 0.5;
+    odeint::integrate_const(adaptor, problem, via_odeint, 0.0, 1.0, 1.0 / 32);
+    double via_integrate = 0.5;
+    auto s = stepper;
+    sdekit::integrate(s, problem, via_integrate, 0.0, 1.0, 1.0 / 32, sdekit::GaussianNoise(4, 3));
+    CHECK(via_odeint == via_integrate);
+    CHECK(adaptor.order() == 1.5);
+  };
+  check(sdekit::Sriw1{}, cubic);
+  check(sdekit::Sra3{}, additive);
 }
