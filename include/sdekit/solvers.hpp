@@ -3,3 +3,6 @@
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
 #include <sdekit/solvers/stochastic_heun.hpp>
+#include <sdekit/solvers/sriw1.hpp>
+#include <sdekit/solvers/sra1.hpp>
+#include <sdekit/solvers/sra3.hpp>
