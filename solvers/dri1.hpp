@@ -37,12 +37,12 @@ struct Dri1Tableau {
   static constexpr double b221 = -0.4404947330910052;           ///< B^(2) row 2: −214/513 √(1105/991)
   static constexpr double b222 = -0.2021335644370874;           ///< B^(2) row 2: −491/513 √(221/4955), also b223
   static constexpr double alpha1 = 1.0 / 6, alpha2 = 2.0 / 3, alpha3 = 1.0 / 6;  ///< drift weights
-  static constexpr double c02 = 0.5, c03 = 1.0;                                    ///< drift stage times
-  static constexpr double c12 = 342.0 / 491.0;                                     ///< diffusion stage times
-  static constexpr double beta11 = 193.0 / 684.0, beta12 = 491.0 / 1368.0;         ///< β^(1) (β13 = β12)
-  static constexpr double beta22 = 0.5990977621849132;                             ///< β^(2): √(491/38)/6, β23 = −β22
-  static constexpr double beta31 = -4955.0 / 7072.0, beta32 = 4955.0 / 14144.0;    ///< β^(3) (β33 = β32)
-  static constexpr double beta42 = -0.5918827808310898;                            ///< β^(4): −√(4955/221)/8, β43 = −β42
+  static constexpr double c02 = 0.5, c03 = 1.0;                                  ///< drift stage times
+  static constexpr double c12 = 342.0 / 491.0;                                   ///< diffusion stage times
+  static constexpr double beta11 = 193.0 / 684.0, beta12 = 491.0 / 1368.0;       ///< β^(1) (β13 = β12)
+  static constexpr double beta22 = 0.5990977621849132;  ///< β^(2): √(491/38)/6, β23 = −β22
+  static constexpr double beta31 = -4955.0 / 7072.0, beta32 = 4955.0 / 14144.0;  ///< β^(3) (β33 = β32)
+  static constexpr double beta42 = -0.5918827808310898;  ///< β^(4): −√(4955/221)/8, β43 = −β42
   // Row 3 of B^(2) is minus row 2 and row 3 of B^(1) minus row 2: the stages come in ± pairs.
 };
 
@@ -50,12 +50,13 @@ struct Dri1Tableau {
 /// Gaussian increments or, through DiscreteNoise / EnsembleOptions::increment_law, three-point ones.
 class Dri1 {
  public:
-  /// Strong order with Gaussian increments: 1.0 for scalar, diagonal and additive noise, where the Î_kk terms are
-  /// the exact (ΔW² − h)/2 and the scheme contains Milstein's; 0.5 for general multiplicative noise, whose Î_kl are
-  /// only weak stand-ins for the double integrals. (None with discrete increments.)
+  /// Strong order with Gaussian increments: 1.0 for scalar, diagonal, additive and commutative noise, where the
+  /// Î_kk are the exact (ΔW² − h)/2 and the random parts of Î_kl + Î_lk cancel, so the scheme contains Milstein's;
+  /// 0.5 for non-commutative noise, whose Î_kl are only weak stand-ins for the double integrals. (None with discrete
+  /// increments.)
   template <class P, class X>
   static constexpr double strong_order() {
-    return noise_kind_v<P, X> == NoiseKind::general && !P::is_additive && needs_mixed_terms<P, X>() ? 0.5 : 1.0;
+    return noncommutative_noise<P, X>() ? 0.5 : 1.0;
   }
   /// Weak order.
   template <class P, class X>

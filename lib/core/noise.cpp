@@ -81,8 +81,8 @@ std::array<std::uint32_t, 2> key_of(std::uint64_t seed, std::uint64_t particle) 
 std::array<std::uint32_t, 4> pair_counter(std::uint64_t seed, std::uint64_t step_pair, std::uint32_t component,
                                           NoiseSpace space = NoiseSpace::wiener) {
   const auto code = static_cast<std::uint32_t>(space);
-  return {component | ((code >> 1) << 31), static_cast<std::uint32_t>(step_pair), static_cast<std::uint32_t>(seed >> 32),
-          static_cast<std::uint32_t>(step_pair >> 32) | ((code & 1u) << 30)};
+  return {component | ((code >> 1) << 31), static_cast<std::uint32_t>(step_pair),
+          static_cast<std::uint32_t>(seed >> 32), static_cast<std::uint32_t>(step_pair >> 32) | ((code & 1u) << 30)};
 }
 
 void check_components(std::size_t components, const char* where) {
@@ -432,8 +432,8 @@ void discrete_variables_block_pair(std::uint64_t seed, std::uint64_t first_parti
   check_components(components, "sdekit::discrete_variables_block_pair");
   detail::require(law != IncrementLaw::gaussian, "sdekit::discrete_variables_block_pair", "law", "gaussian",
                   "must be two_point or three_point");
-  detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::discrete_variables_block_pair", "step_pair",
-                  step_pair, "must be below 2^62");
+  detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::discrete_variables_block_pair", "step_pair", step_pair,
+                  "must be below 2^62");
   for (std::size_t c = 0; c < components; ++c) {
     const auto counter = pair_counter(seed, step_pair, static_cast<std::uint32_t>(c), space);
     for (std::size_t p = 0; p < particles; ++p) {

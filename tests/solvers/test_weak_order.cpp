@@ -132,9 +132,9 @@ WeakErrors gbm_weak_errors(Stepper stepper, sdekit::IncrementLaw law, int first,
     stepper.do_step(gbm(), y, 0.0, h, std::sqrt(h) * z[0]);
     return Eigen::VectorXd::Constant(1, y);
   };
-  return weak_errors(one_step, 1, 1, false, law, Eigen::VectorXd::Ones(1), Eigen::VectorXd::Constant(1, std::exp(gbm_mu)),
-                     std::exp(2 * gbm_mu + gbm_sigma * gbm_sigma), first, last,
-                     std::exp(3 * gbm_mu + 3 * gbm_sigma * gbm_sigma));
+  return weak_errors(one_step, 1, 1, false, law, Eigen::VectorXd::Ones(1),
+                     Eigen::VectorXd::Constant(1, std::exp(gbm_mu)), std::exp(2 * gbm_mu + gbm_sigma * gbm_sigma),
+                     first, last, std::exp(3 * gbm_mu + 3 * gbm_sigma * gbm_sigma));
 }
 
 // ---- A 2-D linear system with general non-commutative noise: dX = A X dt + B1 X dW1 + B2 X dW2, B1 B2 ≠ B2 B1 ----
@@ -236,10 +236,10 @@ TEST_CASE("DRI1 has weak order 2 on GBM and on a 2-D linear system with non-comm
 }
 
 TEST_CASE("the harness tells weak orders apart: Euler-Maruyama measures 1 where DRI1 measures 2") {
-  const WeakErrors g = gbm_weak_errors(sdekit::EulerMaruyama{}, sdekit::IncrementLaw::three_point, first_level,
-                                       last_level);
-  const WeakErrors l = linear_weak_errors(sdekit::EulerMaruyama{}, sdekit::IncrementLaw::gaussian, first_level,
-                                          last_level);
+  const WeakErrors g =
+      gbm_weak_errors(sdekit::EulerMaruyama{}, sdekit::IncrementLaw::three_point, first_level, last_level);
+  const WeakErrors l =
+      linear_weak_errors(sdekit::EulerMaruyama{}, sdekit::IncrementLaw::gaussian, first_level, last_level);
   const double orders[] = {slope(g.mean, first_level), slope(g.second, first_level), slope(g.third, first_level),
                            slope(l.mean, first_level)};
   report("Euler-Maruyama three-point, GBM E[X]", g.mean, orders[0]);
@@ -264,20 +264,20 @@ TEST_CASE("DRI1's tableau: the closed forms of Debrabant & Rößler (2009) and o
   const Eigen::Vector3d A0e(0, T::a021, T::a031 + T::a032), B0e(0, T::b021, T::b031), A1e(0, T::a121, T::a121),
       B1e(0, T::b121, -T::b121), B2e(0, T::b221 + 2 * T::b222, -(T::b221 + 2 * T::b222));
   const Eigen::Vector3d c0(0, T::c02, T::c03);
-  CHECK(alpha.sum() == doctest::Approx(1.0));                          // αᵀe = 1
-  CHECK(beta1.sum() == doctest::Approx(1.0));                          // (β(1)ᵀe)² = 1
-  CHECK(beta2.sum() == doctest::Approx(0.0));                          // β(2)ᵀe = 0
-  CHECK(beta3.sum() == doctest::Approx(0.0));                          // β(3)ᵀe = 0
-  CHECK(beta4.sum() == doctest::Approx(0.0));                          // β(4)ᵀe = 0
-  CHECK((A0e - c0).norm() == doctest::Approx(0.0));                    // A(0)e = c(0) (row sums)
-  CHECK(alpha.dot(A0e) == doctest::Approx(0.5));                       // αᵀA(0)e = ½
-  CHECK(alpha.dot(B0e.cwiseProduct(B0e)) == doctest::Approx(0.5));     // αᵀ(B(0)e)² = ½
-  CHECK(beta1.dot(A1e) == doctest::Approx(0.5));                       // β(1)ᵀA(1)e = ½
-  CHECK(beta1.dot(B1e) == doctest::Approx(0.0));                       // β(1)ᵀB(1)e = 0
-  CHECK(beta2.dot(A1e) == doctest::Approx(0.0));                       // β(2)ᵀA(1)e = 0
-  CHECK(beta2.dot(B1e) == doctest::Approx(1.0));                       // β(2)ᵀB(1)e = 1
-  CHECK(beta3.dot(B2e) == doctest::Approx(0.0));                       // β(3)ᵀB(2)e = 0
-  CHECK(beta4.dot(B2e) == doctest::Approx(1.0));                       // β(4)ᵀB(2)e = 1
+  CHECK(alpha.sum() == doctest::Approx(1.0));                       // αᵀe = 1
+  CHECK(beta1.sum() == doctest::Approx(1.0));                       // (β(1)ᵀe)² = 1
+  CHECK(beta2.sum() == doctest::Approx(0.0));                       // β(2)ᵀe = 0
+  CHECK(beta3.sum() == doctest::Approx(0.0));                       // β(3)ᵀe = 0
+  CHECK(beta4.sum() == doctest::Approx(0.0));                       // β(4)ᵀe = 0
+  CHECK((A0e - c0).norm() == doctest::Approx(0.0));                 // A(0)e = c(0) (row sums)
+  CHECK(alpha.dot(A0e) == doctest::Approx(0.5));                    // αᵀA(0)e = ½
+  CHECK(alpha.dot(B0e.cwiseProduct(B0e)) == doctest::Approx(0.5));  // αᵀ(B(0)e)² = ½
+  CHECK(beta1.dot(A1e) == doctest::Approx(0.5));                    // β(1)ᵀA(1)e = ½
+  CHECK(beta1.dot(B1e) == doctest::Approx(0.0));                    // β(1)ᵀB(1)e = 0
+  CHECK(beta2.dot(A1e) == doctest::Approx(0.0));                    // β(2)ᵀA(1)e = 0
+  CHECK(beta2.dot(B1e) == doctest::Approx(1.0));                    // β(2)ᵀB(1)e = 1
+  CHECK(beta3.dot(B2e) == doctest::Approx(0.0));                    // β(3)ᵀB(2)e = 0
+  CHECK(beta4.dot(B2e) == doctest::Approx(1.0));                    // β(4)ᵀB(2)e = 1
 }
 
 TEST_CASE("DRI1 in an ensemble with three-point increments: particle i is integrate() with DiscreteNoise(seed, i)") {

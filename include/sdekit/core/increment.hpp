@@ -161,9 +161,12 @@ std::size_t extra_normal_count(std::size_t m, double h = 1.0, LevyAreaAlgorithm 
     if (m < 2) return m;  // one process has no areas
     const std::size_t p = levy_area_terms(area, m, h);
     switch (area) {
-      case LevyAreaAlgorithm::davie: return m + pairs;
-      case LevyAreaAlgorithm::fourier: return m + 2 * m * p + m;
-      case LevyAreaAlgorithm::mrongowius_roessler: return m + 2 * m * p + m + pairs;
+      case LevyAreaAlgorithm::davie:
+        return m + pairs;
+      case LevyAreaAlgorithm::fourier:
+        return m + 2 * m * p + m;
+      case LevyAreaAlgorithm::mrongowius_roessler:
+        return m + 2 * m * p + m + pairs;
     }
     return m + pairs;
   }
@@ -175,11 +178,12 @@ std::size_t extra_normal_count(std::size_t m, double h = 1.0, LevyAreaAlgorithm 
 ///   A_jk = (h/2π) Σ_r (1/r) [ζ_{j,r}(η_{k,r} − √2 ξ_k) − ζ_{k,r}(η_{j,r} − √2 ξ_j)] + tail_jk,
 /// tail_jk = (h a/2π)(ξ_j μ_k − ξ_k μ_j) for Fourier and (h a/2π)(ξ_j μ_k − ξ_k μ_j + ν_jk) for Mrongowius–Rößler,
 /// a = √(2 ψ'(p+1)), with normals μ (one per process) and ν (one per pair).
+/// This overload takes the number of terms p itself (tests couple a truncation with a much longer one this way: the
+/// first 2mp normals are the same Fourier coefficients in both).
 template <class Area, class W, class Extra>
-void truncated_levy_area(Area& A, const W& dW, double h, std::size_t m, LevyAreaAlgorithm algorithm,
+void truncated_levy_area(Area& A, const W& dW, double h, std::size_t m, LevyAreaAlgorithm algorithm, std::size_t p,
                          std::size_t first, Extra&& z) {
   constexpr double pi = 3.14159265358979323846;
-  const std::size_t p = levy_area_terms(algorithm, m, h);
   const double inv_sqrt_h = 1.0 / std::sqrt(h);
   std::size_t c = first;
   // S_jk = Σ_r (1/r) ζ_{j,r} (η_{k,r} − √2 ξ_k); A is built from S − Sᵀ. ζ_{·,r} then η_{·,r} per term, in order.
@@ -189,7 +193,8 @@ void truncated_levy_area(Area& A, const W& dW, double h, std::size_t m, LevyArea
   eta.resize(m);
   for (std::size_t r = 1; r <= p; ++r) {
     for (std::size_t i = 0; i < m; ++i) zeta[i] = z(c++);
-    for (std::size_t i = 0; i < m; ++i) eta[i] = z(c++) - std::sqrt(2.0) * dW[static_cast<Eigen::Index>(i)] * inv_sqrt_h;
+    for (std::size_t i = 0; i < m; ++i)
+      eta[i] = z(c++) - std::sqrt(2.0) * dW[static_cast<Eigen::Index>(i)] * inv_sqrt_h;
     const double inv_r = 1.0 / static_cast<double>(r);
     for (std::size_t j = 0; j < m; ++j)
       for (std::size_t k = 0; k < m; ++k)
@@ -210,6 +215,13 @@ void truncated_levy_area(Area& A, const W& dW, double h, std::size_t m, LevyArea
       A(kk, jj) = -value;
     }
   }
+}
+
+/// truncated_levy_area with the number of terms `algorithm` chooses for h (levy_area_terms).
+template <class Area, class W, class Extra>
+void truncated_levy_area(Area& A, const W& dW, double h, std::size_t m, LevyAreaAlgorithm algorithm, std::size_t first,
+                         Extra&& z) {
+  truncated_levy_area(A, dW, h, m, algorithm, levy_area_terms(algorithm, m, h), first, z);
 }
 
 /// Completes an increment whose ΔW is set, for a step of length h, from its extra standard normals z(c),

@@ -25,9 +25,9 @@ std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> counter,
 
 /// The Philox counter spaces: each kind of normal has its own, so adding one kind never changes another's bits.
 enum class NoiseSpace : std::uint32_t {
-  wiener = 0,          ///< the Wiener increments ΔW of each step
-  step_integrals = 1,  ///< the extra normals of a step's time integrals and Lévy areas (see core/increment.hpp)
-  discrete_wiener = 2,          ///< the discrete stand-ins for ΔW/√h of IncrementLaw::two_point and three_point
+  wiener = 0,           ///< the Wiener increments ΔW of each step
+  step_integrals = 1,   ///< the extra normals of a step's time integrals and Lévy areas (see core/increment.hpp)
+  discrete_wiener = 2,  ///< the discrete stand-ins for ΔW/√h of IncrementLaw::two_point and three_point
   discrete_step_integrals = 3,  ///< the two-point stand-ins for the extra normals under a discrete law
 };
 
@@ -144,7 +144,8 @@ void fill_increment(std::uint64_t seed, std::uint64_t particle, std::uint64_t st
     inc = std::sqrt(dt) * (law == IncrementLaw::gaussian ? standard_normal(seed, particle, step, 0)
                                                          : discrete_variable(seed, particle, step, 0, law));
   } else if constexpr (is_eigen_v<Inc>) {
-    if (law == IncrementLaw::gaussian) standard_normals(seed, particle, step, static_cast<std::size_t>(inc.size()), inc.data());
+    if (law == IncrementLaw::gaussian)
+      standard_normals(seed, particle, step, static_cast<std::size_t>(inc.size()), inc.data());
     else
       for (Eigen::Index c = 0; c < inc.size(); ++c)
         inc[c] = discrete_variable(seed, particle, step, static_cast<std::uint32_t>(c), law);
@@ -200,9 +201,9 @@ class GaussianNoise {
     detail::fill_increment(seed_, particle_, step, dt, inc, IncrementLaw::gaussian, area_);
   }
 
-  std::uint64_t seed() const { return seed_; }                  ///< the seed
-  std::uint64_t particle() const { return particle_; }          ///< the particle index
-  LevyAreaAlgorithm levy_area() const { return area_; }         ///< the Lévy-area algorithm
+  std::uint64_t seed() const { return seed_; }           ///< the seed
+  std::uint64_t particle() const { return particle_; }   ///< the particle index
+  LevyAreaAlgorithm levy_area() const { return area_; }  ///< the Lévy-area algorithm
 
  private:
   std::uint64_t seed_;
@@ -258,9 +259,9 @@ class BrownianPath {
     detail::require(dimension >= 1, "sdekit::BrownianPath", "dimension", dimension, "must be at least 1");
   }
 
-  double t0() const { return t0_; }                     ///< start of the grid
-  double fine_dt() const { return h_; }                 ///< the fine step h
-  std::size_t dimension() const { return dimension_; }  ///< number of Wiener processes
+  double t0() const { return t0_; }                      ///< start of the grid
+  double fine_dt() const { return h_; }                  ///< the fine step h
+  std::size_t dimension() const { return dimension_; }   ///< number of Wiener processes
   LevyAreaAlgorithm levy_area() const { return area_; }  ///< the Lévy-area algorithm of the fine steps
 
   /// Draws the first `fine_steps` fine steps once and keeps them (ΔW, and the step-integral normals): later queries

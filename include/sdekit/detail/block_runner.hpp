@@ -155,7 +155,8 @@ struct BlockRunner {
       for (std::size_t c = 0; c < m; ++c) target[static_cast<Eigen::Index>(c)] = sqrt_h * z[c * count + p];
     } else {
       increment_of(p, h, sqrt_h, target.dW);
-      complete_increment(target, h, [&](std::size_t c) { return z_extra[c * count + p]; }, area);
+      complete_increment(
+          target, h, [&](std::size_t c) { return z_extra[c * count + p]; }, area);
     }
   }
 
