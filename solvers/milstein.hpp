@@ -11,8 +11,13 @@
 // commuting columns (L^j b^k = L^k b^j), where the double integrals reduce to products of increments:
 //   ½ Σ_jk L^j b^k ΔW_j ΔW_k ≈ ½ [B(X + BΔW) − B(X)] ΔW,
 // and the Itô form subtracts ½ h Σ_j L^j b^j ≈ ¼ √h Σ_j [b^j(X + b^j √h) − b^j(X − b^j √h)] (a central
-// difference: a one-sided one would leave a mean error of order h^{3/2} per step). Non-commutative noise would
-// need Lévy areas, which are not simulated.
+// difference: a one-sided one would leave a mean error of order h^{3/2} per step). Non-commutative general noise
+// also needs the antisymmetric part of the double integrals, I_(j,k) − I_(k,j) = 2 A_jk with the Lévy areas of the
+// step (Kloeden–Platen (10.3.3)):
+//   Σ_{j<k} (L^j b^k − L^k b^j) A_jk,   L^j b^k ≈ [b^k(X + b^j √h) − b^k(X − b^j √h)] / (2√h)
+// reusing the central differences of the Itô shift (so the area term costs no extra evaluation of b in Itô form).
+// For such problems noise_information is levy_area: the noise source draws A_jk with an algorithm whose truncation
+// follows h (LevyAreaAlgorithm), so the scheme keeps strong order 1.
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/detail/noise_term.hpp>
 
@@ -33,25 +38,25 @@ class Milstein {
   static constexpr double weak_order() {
     return 1.0;
   }
-  /// Itô and Stratonovich problems with scalar, diagonal, additive or commutative general noise; an analytic
-  /// ∂b/∂x for scalar and diagonal noise only.
+  /// Itô and Stratonovich problems with any noise; an analytic ∂b/∂x for scalar and diagonal noise only.
   template <class P, class X>
   static constexpr Support supports() {
-    if constexpr (noncommutative_noise<P, X>()) return Support::commutative_noise_only;
-    else if constexpr (noise_kind_v<P, X> == NoiseKind::general && P::has_diffusion_derivative)
+    if constexpr (noise_kind_v<P, X> == NoiseKind::general && P::has_diffusion_derivative)
       return Support::derivative_needs_scalar_or_diagonal_noise;
     else return Support::yes;
   }
-  /// ΔW only: the supported noise kinds need no Lévy areas.
+  /// ΔW, and the Lévy areas for general noise whose columns are not declared commuting (or additive).
   template <class P, class X>
   static constexpr NoiseInformation noise_information() {
-    return NoiseInformation::wiener;
+    if constexpr (noncommutative_noise<P, X>()) return NoiseInformation::levy_area;
+    else return NoiseInformation::wiener;
   }
 
-  /// Advances x from t to t + dt given the Wiener increment dW over that step.
+  /// Advances x from t to t + dt given the increment over that step: ΔW, or ΔW with the Lévy areas.
   template <class P, class X, class Inc>
-  void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
+  void do_step(const P& problem, X& x, double t, double dt, const Inc& inc) const {
     static_assert(check_stepper<Milstein, P, X>());
+    const auto& dW = wiener_part(inc);
     constexpr NoiseKind kind = noise_kind_v<P, X>;
     using B = diffusion_value_t<P, X>;
     const X a = problem.drift(x, t);
@@ -59,7 +64,7 @@ class Milstein {
     X next = x + a * dt + detail::noise_term<X>(b, dW);
     if constexpr (!P::is_additive) {
       if constexpr (kind == NoiseKind::general) {
-        next += general_correction(problem, x, t, dt, dW, b);
+        next += general_correction(problem, x, t, dt, inc, b);
       } else if constexpr (P::has_diffusion_derivative) {
         const double ito_shift = P::is_stratonovich ? 0.0 : dt;
         const B db = problem.diffusion_derivative(x, t);
@@ -83,18 +88,26 @@ class Milstein {
 
  private:
   template <class P, class X, class Inc, class B>
-  static X general_correction(const P& problem, const X& x, double t, double dt, const Inc& dW, const B& b) {
+  static X general_correction(const P& problem, const X& x, double t, double dt, const Inc& inc, const B& b) {
+    const auto& dW = wiener_part(inc);
+    constexpr bool with_areas = information_of_v<Inc> == NoiseInformation::levy_area;
     const X shifted = x + b * dW;
     const B b_shifted = problem.diffusion(shifted, t);
     X correction = 0.5 * ((b_shifted - b) * dW);
-    if constexpr (!P::is_stratonovich) {
+    if constexpr (!P::is_stratonovich || with_areas) {
       const double sqrt_dt = std::sqrt(dt);
       for (Eigen::Index j = 0; j < b.cols(); ++j) {
         const X up = x + b.col(j) * sqrt_dt;
         const X down = x - b.col(j) * sqrt_dt;
         const B b_up = problem.diffusion(up, t);
         const B b_down = problem.diffusion(down, t);
-        correction -= 0.25 * sqrt_dt * (b_up.col(j) - b_down.col(j));
+        if constexpr (!P::is_stratonovich) correction -= 0.25 * sqrt_dt * (b_up.col(j) - b_down.col(j));
+        if constexpr (with_areas) {
+          // Column k of (b_up − b_down)/(2√h) is L^j b^k; A_jk = −A_kj gives Σ_{j≠k} L^j b^k A_jk.
+          const double inv = 0.5 / sqrt_dt;
+          for (Eigen::Index k = 0; k < b.cols(); ++k)
+            if (k != j) correction += (inv * inc.A(j, k)) * (b_up.col(k) - b_down.col(k));
+        }
       }
     }
     return correction;

@@ -1,5 +1,6 @@
 #pragma once
 // Every stepping scheme of solvers/; each is also usable alone as <sdekit/solvers/NAME.hpp>.
+#include <sdekit/solvers/dri1.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
 #include <sdekit/solvers/stochastic_heun.hpp>

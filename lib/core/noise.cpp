@@ -75,12 +75,27 @@ std::array<std::uint32_t, 2> key_of(std::uint64_t seed, std::uint64_t particle) 
 // second (through the angle) give cos for the even step and sin for the odd one. A scalar SDE thus spends one
 // Philox call and one log per two steps. The top bit of word 3 stays 0 (j < 2^62), which keeps these counters
 // apart from RandomStream's.
-// Bit 30 of word 3 (free since j < 2^62) selects the counter space: 0 for the Wiener increments, 1 for the extra
-// step integrals (space-time and Lévy areas), so adding those never changes a Wiener increment's bits.
+// Bit 30 of word 3 (free since j < 2^62) and bit 31 of word 0 (free since components stay below 2^31) select the
+// counter space: 0 for the Wiener increments, 1 for the extra step integrals (space-time and Lévy areas), 2 and 3 for
+// the discrete variables of the same two roles, so adding a space never changes the bits of another.
 std::array<std::uint32_t, 4> pair_counter(std::uint64_t seed, std::uint64_t step_pair, std::uint32_t component,
                                           NoiseSpace space = NoiseSpace::wiener) {
-  return {component, static_cast<std::uint32_t>(step_pair), static_cast<std::uint32_t>(seed >> 32),
-          static_cast<std::uint32_t>(step_pair >> 32) | (static_cast<std::uint32_t>(space) << 30)};
+  const auto code = static_cast<std::uint32_t>(space);
+  return {component | ((code >> 1) << 31), static_cast<std::uint32_t>(step_pair),
+          static_cast<std::uint32_t>(seed >> 32), static_cast<std::uint32_t>(step_pair >> 32) | ((code & 1u) << 30)};
+}
+
+void check_components(std::size_t components, const char* where) {
+  detail::require(components < (std::size_t{1} << 31), where, "components", components, "must be below 2^31");
+}
+
+// The standardised discrete variable of `law` from 32 random bits: three-point √3·{−1, 0, 1} with probabilities
+// 1/6, 2/3, 1/6 (the top three of six equal slices of [0, 2^32): bias below 2^-32), two-point ±1 from the top bit.
+double discrete_from_bits(std::uint32_t bits, IncrementLaw law) {
+  if (law == IncrementLaw::two_point) return (bits >> 31) ? 1.0 : -1.0;
+  const std::uint64_t slice = (std::uint64_t{bits} * 6) >> 32;  // 0 … 5
+  constexpr double sqrt3 = 1.7320508075688772935;
+  return slice == 0 ? -sqrt3 : (slice == 5 ? sqrt3 : 0.0);
 }
 
 // ---- portable scalar kernels (the reference definition of the bits) ----
@@ -397,6 +412,36 @@ void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particl
   detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::standard_normals_block_pair", "step_pair", step_pair,
                   "must be below 2^62");
   block_dispatch(seed, first_particle, particles, step_pair, components, even, odd, space);
+}
+
+double discrete_variable(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component,
+                         IncrementLaw law, NoiseSpace space) {
+  check_indices(particle, step, "sdekit::discrete_variable");
+  check_components(component, "sdekit::discrete_variable");
+  detail::require(law != IncrementLaw::gaussian, "sdekit::discrete_variable", "law", "gaussian",
+                  "must be two_point or three_point (standard_normal draws the Gaussian ones)");
+  const auto words = philox4x32_10(pair_counter(seed, step >> 1, component, space), key_of(seed, particle));
+  return discrete_from_bits(words[step % 2 == 0 ? 0 : 2], law);
+}
+
+void discrete_variables_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                   std::uint64_t step_pair, std::size_t components, IncrementLaw law, double* even,
+                                   double* odd, NoiseSpace space) {
+  if (particles == 0) return;
+  check_indices(first_particle + particles - 1, 0, "sdekit::discrete_variables_block_pair");
+  check_components(components, "sdekit::discrete_variables_block_pair");
+  detail::require(law != IncrementLaw::gaussian, "sdekit::discrete_variables_block_pair", "law", "gaussian",
+                  "must be two_point or three_point");
+  detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::discrete_variables_block_pair", "step_pair", step_pair,
+                  "must be below 2^62");
+  for (std::size_t c = 0; c < components; ++c) {
+    const auto counter = pair_counter(seed, step_pair, static_cast<std::uint32_t>(c), space);
+    for (std::size_t p = 0; p < particles; ++p) {
+      const auto words = philox4x32_10(counter, key_of(seed, first_particle + p));
+      if (even) even[c * particles + p] = discrete_from_bits(words[0], law);
+      if (odd) odd[c * particles + p] = discrete_from_bits(words[2], law);
+    }
+  }
 }
 
 namespace detail {

@@ -25,8 +25,10 @@ std::array<std::uint32_t, 4> philox4x32_10(std::array<std::uint32_t, 4> counter,
 
 /// The Philox counter spaces: each kind of normal has its own, so adding one kind never changes another's bits.
 enum class NoiseSpace : std::uint32_t {
-  wiener = 0,          ///< the Wiener increments ΔW of each step
-  step_integrals = 1,  ///< the extra normals of a step's time integrals and Lévy areas (see core/increment.hpp)
+  wiener = 0,           ///< the Wiener increments ΔW of each step
+  step_integrals = 1,   ///< the extra normals of a step's time integrals and Lévy areas (see core/increment.hpp)
+  discrete_wiener = 2,  ///< the discrete stand-ins for ΔW/√h of IncrementLaw::two_point and three_point
+  discrete_step_integrals = 3,  ///< the two-point stand-ins for the extra normals under a discrete law
 };
 
 /// The standard normal Z(seed, particle, step, component) of counter space `space`. particle < 2^32, step < 2^63.
@@ -48,6 +50,18 @@ void standard_normals_block(std::uint64_t seed, std::uint64_t first_particle, st
 void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
                                  std::uint64_t step_pair, std::size_t components, double* even, double* odd,
                                  NoiseSpace space = NoiseSpace::wiener);
+
+/// The standardised (mean 0, variance 1) discrete variable of `law` (two_point or three_point) for (seed, particle,
+/// step, component) on counter space `space`: ΔW = √h times it. A pure function of its arguments, like
+/// standard_normal; component < 2^31, step < 2^63.
+double discrete_variable(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component,
+                         IncrementLaw law, NoiseSpace space = NoiseSpace::discrete_wiener);
+
+/// discrete_variable for particles first_particle … + particles − 1 and steps 2·step_pair (to even) and
+/// 2·step_pair + 1 (to odd), component-major like standard_normals_block_pair; either pointer may be null.
+void discrete_variables_block_pair(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                                   std::uint64_t step_pair, std::size_t components, IncrementLaw law, double* even,
+                                   double* odd, NoiseSpace space = NoiseSpace::discrete_wiener);
 
 /// A per-particle stream of random numbers for everything that is not a Wiener increment (initial states,
 /// event times of jump processes). Draw j of stream s is a pure function of (seed, particle, s, j).
@@ -117,21 +131,42 @@ X standard_normal_state(RandomStream& rng, const X& like) {
   }
 }
 
-/// Fills the increment of step `step` (length dt) of (seed, particle), of any increment type, already sized:
-/// ΔW = sqrt(dt)·Z(seed, particle, step, ·) from the Wiener space, and the extra step integrals from the normals
-/// Z(seed, particle, step, ·) of the step-integral space (see complete_increment).
+/// Fills the increment of step `step` (length dt) of (seed, particle), of any increment type, already sized.
+/// Gaussian law: ΔW = sqrt(dt)·Z(seed, particle, step, ·) from the Wiener space, and the extra step integrals from the
+/// normals Z(seed, particle, step, ·) of the step-integral space (see complete_increment, with Lévy areas by `area`).
+/// Discrete laws: ΔW = sqrt(dt)·D(seed, particle, step, ·) with D the law's standardised variable from the discrete
+/// Wiener space, and the extra variables two-point ±1 from the discrete step-integral space (Lévy areas by Davie's
+/// formula, whose first two moments are all a weak scheme may use).
 template <class Inc>
-void fill_increment(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, double dt, Inc& inc) {
+void fill_increment(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, double dt, Inc& inc,
+                    IncrementLaw law = IncrementLaw::gaussian, LevyAreaAlgorithm area = default_levy_area) {
   if constexpr (std::is_arithmetic_v<Inc>) {
-    inc = std::sqrt(dt) * standard_normal(seed, particle, step, 0);
+    inc = std::sqrt(dt) * (law == IncrementLaw::gaussian ? standard_normal(seed, particle, step, 0)
+                                                         : discrete_variable(seed, particle, step, 0, law));
   } else if constexpr (is_eigen_v<Inc>) {
-    standard_normals(seed, particle, step, static_cast<std::size_t>(inc.size()), inc.data());
+    if (law == IncrementLaw::gaussian)
+      standard_normals(seed, particle, step, static_cast<std::size_t>(inc.size()), inc.data());
+    else
+      for (Eigen::Index c = 0; c < inc.size(); ++c)
+        inc[c] = discrete_variable(seed, particle, step, static_cast<std::uint32_t>(c), law);
     inc *= std::sqrt(dt);
   } else {
-    fill_increment(seed, particle, step, dt, inc.dW);
-    complete_increment(inc, dt, [&](std::size_t c) {
-      return standard_normal(seed, particle, step, static_cast<std::uint32_t>(c), NoiseSpace::step_integrals);
-    });
+    fill_increment(seed, particle, step, dt, inc.dW, law, area);
+    if (law == IncrementLaw::gaussian)
+      complete_increment(
+          inc, dt,
+          [&](std::size_t c) {
+            return standard_normal(seed, particle, step, static_cast<std::uint32_t>(c), NoiseSpace::step_integrals);
+          },
+          area);
+    else
+      complete_increment(
+          inc, dt,
+          [&](std::size_t c) {
+            return discrete_variable(seed, particle, step, static_cast<std::uint32_t>(c), IncrementLaw::two_point,
+                                     NoiseSpace::discrete_step_integrals);
+          },
+          LevyAreaAlgorithm::davie);
   }
 }
 
@@ -156,21 +191,53 @@ void draw_increment(RandomStream& rng, double dt, Inc& inc) {
 /// This is exactly the noise an ensemble gives particle `particle`.
 class GaussianNoise {
  public:
-  /// Increments for particle `particle` of the run with this seed.
-  explicit GaussianNoise(std::uint64_t seed, std::uint64_t particle = 0) : seed_(seed), particle_(particle) {}
+  /// Increments for particle `particle` of the run with this seed, Lévy areas (if asked for) by `area`.
+  explicit GaussianNoise(std::uint64_t seed, std::uint64_t particle = 0, LevyAreaAlgorithm area = default_levy_area)
+      : seed_(seed), particle_(particle), area_(area) {}
 
   /// The noise-source call: fills the increment (of any type in core/increment.hpp) of step `step` over [t, t + dt].
   template <class Inc>
   void operator()(std::uint64_t step, double /*t*/, double dt, Inc& inc) const {
-    detail::fill_increment(seed_, particle_, step, dt, inc);
+    detail::fill_increment(seed_, particle_, step, dt, inc, IncrementLaw::gaussian, area_);
   }
 
-  std::uint64_t seed() const { return seed_; }          ///< the seed
-  std::uint64_t particle() const { return particle_; }  ///< the particle index
+  std::uint64_t seed() const { return seed_; }           ///< the seed
+  std::uint64_t particle() const { return particle_; }   ///< the particle index
+  LevyAreaAlgorithm levy_area() const { return area_; }  ///< the Lévy-area algorithm
 
  private:
   std::uint64_t seed_;
   std::uint64_t particle_;
+  LevyAreaAlgorithm area_;
+};
+
+/// A noise source for weak schemes: ΔW of step k is √dt times a discrete variable (three-point by default, see
+/// IncrementLaw), a pure function of (seed, particle, k) on its own counter spaces. I_(1,0) = dt (ΔW/2 + √(dt/12) ε)
+/// with ε = ±1 and Davie's areas from two-point variables match the Brownian moments weak schemes use. This is
+/// exactly the noise an ensemble with EnsembleOptions::increment_law = law gives particle `particle`.
+class DiscreteNoise {
+ public:
+  /// Discrete increments of `law` (two_point or three_point) for particle `particle` of the run with this seed.
+  explicit DiscreteNoise(std::uint64_t seed, std::uint64_t particle = 0, IncrementLaw law = IncrementLaw::three_point)
+      : seed_(seed), particle_(particle), law_(law) {
+    detail::require(law != IncrementLaw::gaussian, "sdekit::DiscreteNoise", "law", "gaussian",
+                    "must be two_point or three_point (GaussianNoise gives Gaussian increments)");
+  }
+
+  /// The noise-source call: fills the increment (of any type in core/increment.hpp) of step `step` over [t, t + dt].
+  template <class Inc>
+  void operator()(std::uint64_t step, double /*t*/, double dt, Inc& inc) const {
+    detail::fill_increment(seed_, particle_, step, dt, inc, law_);
+  }
+
+  std::uint64_t seed() const { return seed_; }          ///< the seed
+  std::uint64_t particle() const { return particle_; }  ///< the particle index
+  IncrementLaw law() const { return law_; }             ///< the law of the increments
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t particle_;
+  IncrementLaw law_;
 };
 
 /// One Brownian path on a fine grid t0 + i·h. The increment over any interval whose ends lie on the grid is built
@@ -179,26 +246,31 @@ class GaussianNoise {
 /// exactly by Chen's relation: over [s, u] split at v,
 ///   I_(1,0)(s,u) = I_(1,0)(s,v) + I_(1,0)(v,u) + (u − v)·ΔW(s,v)
 ///   A_jk(s,u)    = A_jk(s,v) + A_jk(v,u) + ½ (ΔW_j(s,v) ΔW_k(v,u) − ΔW_k(s,v) ΔW_j(v,u)).
-/// The fine steps are GaussianNoise(seed, particle)'s steps of length h.
+/// The fine steps are GaussianNoise(seed, particle, area)'s steps of length h: their Lévy areas come from `area` with
+/// the truncation chosen for h, and the coarse areas are exact compositions of those.
 class BrownianPath {
  public:
   /// The path of `dimension` Wiener processes for (seed, particle) on the grid t0 + i·fine_dt.
-  BrownianPath(std::uint64_t seed, double t0, double fine_dt, std::size_t dimension = 1, std::uint64_t particle = 0)
-      : seed_(seed), particle_(particle), t0_(t0), h_(fine_dt), dimension_(dimension) {
+  BrownianPath(std::uint64_t seed, double t0, double fine_dt, std::size_t dimension = 1, std::uint64_t particle = 0,
+               LevyAreaAlgorithm area = default_levy_area)
+      : seed_(seed), particle_(particle), t0_(t0), h_(fine_dt), dimension_(dimension), area_(area) {
     detail::require(std::isfinite(fine_dt) && fine_dt > 0, "sdekit::BrownianPath", "fine_dt", fine_dt,
                     "must be positive and finite");
     detail::require(dimension >= 1, "sdekit::BrownianPath", "dimension", dimension, "must be at least 1");
   }
 
-  double t0() const { return t0_; }                     ///< start of the grid
-  double fine_dt() const { return h_; }                 ///< the fine step h
-  std::size_t dimension() const { return dimension_; }  ///< number of Wiener processes
+  double t0() const { return t0_; }                      ///< start of the grid
+  double fine_dt() const { return h_; }                  ///< the fine step h
+  std::size_t dimension() const { return dimension_; }   ///< number of Wiener processes
+  LevyAreaAlgorithm levy_area() const { return area_; }  ///< the Lévy-area algorithm of the fine steps
 
   /// Draws the first `fine_steps` fine steps once and keeps them (ΔW, and the step-integral normals): later queries
   /// inside them cost additions only. The values are the same with or without the cache.
   BrownianPath& cache(std::size_t fine_steps) {
     const auto m = static_cast<Eigen::Index>(dimension_);
-    const auto extra = static_cast<Eigen::Index>(dimension_ + dimension_ * (dimension_ - 1) / 2);
+    // Enough normals for the richest increment (Lévy areas) a query may ask for.
+    const auto extra = static_cast<Eigen::Index>(
+        detail::extra_normal_count<LevyAreaIncrement<Eigen::VectorXd>>(dimension_, h_, area_));
     fine_dW_.resize(m, static_cast<Eigen::Index>(fine_steps));
     fine_extra_.resize(extra, static_cast<Eigen::Index>(fine_steps));
     for (std::size_t i = 0; i < fine_steps; ++i) {
@@ -279,14 +351,15 @@ class BrownianPath {
   template <class Inc>
   void fine_step(std::uint64_t i, Inc& fine) const {
     if (i >= static_cast<std::uint64_t>(fine_dW_.cols())) {
-      detail::fill_increment(seed_, particle_, i, h_, fine);
+      detail::fill_increment(seed_, particle_, i, h_, fine, IncrementLaw::gaussian, area_);
       return;
     }
     const auto col = static_cast<Eigen::Index>(i);
     auto& dW = wiener_part(fine);
     if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(dW)>>) dW = fine_dW_(0, col);
     else dW = fine_dW_.col(col);
-    detail::complete_increment(fine, h_, [&](std::size_t c) { return fine_extra_(static_cast<Eigen::Index>(c), col); });
+    detail::complete_increment(
+        fine, h_, [&](std::size_t c) { return fine_extra_(static_cast<Eigen::Index>(c), col); }, area_);
   }
 
   std::uint64_t seed_;
@@ -294,6 +367,7 @@ class BrownianPath {
   double t0_;
   double h_;
   std::size_t dimension_;
+  LevyAreaAlgorithm area_;
   Eigen::MatrixXd fine_dW_;     // cached fine ΔW, dimension × steps
   Eigen::MatrixXd fine_extra_;  // cached step-integral normals, one column per fine step
 };

@@ -11,6 +11,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -64,11 +65,14 @@ struct BlockRunner {
   std::size_t extra;                          // normals per particle-step beyond ΔW's (time integrals, Lévy areas)
   std::vector<double> extra_even, extra_odd;  // those normals, from the step-integral counter space
   const double* z_extra = nullptr;            // the current step's
+  IncrementLaw law;                           // Gaussian, or the discrete variables of DiscreteNoise
+  LevyAreaAlgorithm area;                     // the Lévy-area algorithm (Gaussian law)
   Inc dW;                                     // used where Inc is dynamic (no allocation per step)
   std::vector<std::size_t> kept;              // block positions whose paths are kept
 
   BlockRunner(const Stepper& s, const Problem& pr, const Domain& d, EnsembleRecorder<X>& r, std::size_t b,
-              std::size_t e, std::size_t noise_dim)
+              std::size_t e, std::size_t noise_dim, IncrementLaw increment_law = IncrementLaw::gaussian,
+              LevyAreaAlgorithm levy_area = default_levy_area)
       : stepper(s),
         problem(pr),
         inside(d),
@@ -79,9 +83,9 @@ struct BlockRunner {
         alive(e - b, 1),
         z_even(noise_dim * (e - b)),
         z_odd(noise_dim * (e - b)),
-        extra(extra_normal_count<Inc>(noise_dim)),
-        extra_even(extra * (e - b)),
-        extra_odd(extra * (e - b)),
+        extra(0),
+        law(increment_law),
+        area(increment_law == IncrementLaw::gaussian ? levy_area : LevyAreaAlgorithm::davie),
         dW(make_zero_increment<Inc>(noise_dim)) {
     xs.reserve(count);
     if constexpr (is_per_particle_v<Problem>) problems.reserve(count);
@@ -114,12 +118,29 @@ struct BlockRunner {
     xs.push_back(xs.empty() ? x : xs.front());
   }
 
-  void draw_pair(std::uint64_t seed, std::uint64_t pair, bool need_odd) {
-    standard_normals_block_pair(seed, begin, count, pair, m, z_even.data(), need_odd ? z_odd.data() : nullptr);
+  // The noise of steps 2·pair (length h_even) and 2·pair + 1 (length h_odd, if need_odd). The number of extra
+  // variables may depend on the step (truncated Lévy areas); drawing the larger count for both leaves every variable
+  // the same pure function of (seed, particle, step, component). The buffers grow only when a step needs more.
+  void draw_pair(std::uint64_t seed, std::uint64_t pair, bool need_odd, double h_even, double h_odd) {
+    if (law == IncrementLaw::gaussian)
+      standard_normals_block_pair(seed, begin, count, pair, m, z_even.data(), need_odd ? z_odd.data() : nullptr);
+    else
+      discrete_variables_block_pair(seed, begin, count, pair, m, law, z_even.data(), need_odd ? z_odd.data() : nullptr,
+                                    NoiseSpace::discrete_wiener);
     z = z_even.data();
+    extra = extra_normal_count<Inc>(m, h_even, area);
+    if (need_odd) extra = std::max(extra, extra_normal_count<Inc>(m, h_odd, area));
     if (extra > 0) {
-      standard_normals_block_pair(seed, begin, count, pair, extra, extra_even.data(),
-                                  need_odd ? extra_odd.data() : nullptr, NoiseSpace::step_integrals);
+      if (extra_even.size() < extra * count) {
+        extra_even.resize(extra * count);
+        extra_odd.resize(extra * count);
+      }
+      if (law == IncrementLaw::gaussian)
+        standard_normals_block_pair(seed, begin, count, pair, extra, extra_even.data(),
+                                    need_odd ? extra_odd.data() : nullptr, NoiseSpace::step_integrals);
+      else
+        discrete_variables_block_pair(seed, begin, count, pair, extra, IncrementLaw::two_point, extra_even.data(),
+                                      need_odd ? extra_odd.data() : nullptr, NoiseSpace::discrete_step_integrals);
       z_extra = extra_even.data();
     }
   }
@@ -134,7 +155,8 @@ struct BlockRunner {
       for (std::size_t c = 0; c < m; ++c) target[static_cast<Eigen::Index>(c)] = sqrt_h * z[c * count + p];
     } else {
       increment_of(p, h, sqrt_h, target.dW);
-      complete_increment(target, h, [&](std::size_t c) { return z_extra[c * count + p]; });
+      complete_increment(
+          target, h, [&](std::size_t c) { return z_extra[c * count + p]; }, area);
     }
   }
 

@@ -3,6 +3,7 @@
 // work is split over threads, progress); EnsembleOptions adds the time grid of simulate_ensemble. Samplers and
 // forecasts derive their options from RunOptions too, so the whole slice reaches the engine unchanged.
 #include <sdekit/core/errors.hpp>
+#include <sdekit/core/noise_law.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,11 @@ struct EnsembleOptions : RunOptions {
   double dt = 1e-2;                     ///< step (the last one is shortened to land on t1)
   std::vector<double> save_times;       ///< times at which every particle's state is kept; empty: t1 only
   std::vector<std::size_t> keep_paths;  ///< particles whose state is also recorded at every step
+  /// The law of the increments: Gaussian (GaussianNoise's), or the discrete variables of DiscreteNoise for weak
+  /// schemes.
+  IncrementLaw increment_law = IncrementLaw::gaussian;
+  /// How Lévy areas are drawn for steppers that need them (Gaussian law only), as GaussianNoise's `area`.
+  LevyAreaAlgorithm levy_area = default_levy_area;
 };
 
 namespace detail {

@@ -1,6 +1,7 @@
 #pragma once
 // Particle ensembles: N independent particles of one problem, run in parallel with OpenMP over fixed-size blocks.
-// Particle i draws its Wiener increments from Z(seed, i, step, component) and its other random numbers from
+// Particle i draws its Wiener increments from Z(seed, i, step, component) (or the discrete variables of
+// EnsembleOptions::increment_law) and its other random numbers from
 // RandomStream(seed, i, ·), so its path does not depend on which thread ran it, on the block size, or on N.
 // Each particle's state at each save time is written to its own column of the result, and statistics are
 // computed afterwards from those columns in a fixed order: results are bitwise the same for any thread count.
@@ -47,7 +48,8 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
 
   detail::EnsembleRecorder<X> recorder(options, grid, dimension);
   detail::for_each_block(options, recorder.blocks(), [&](std::size_t begin, std::size_t end) {
-    detail::BlockRunner<Stepper, Problem, P, X, Domain> block(stepper, problem, inside, recorder, begin, end, m);
+    detail::BlockRunner<Stepper, Problem, P, X, Domain> block(stepper, problem, inside, recorder, begin, end, m,
+                                                              options.increment_law, options.levy_area);
     for (std::size_t p = 0; p < block.count; ++p) {
       X x = detail::make_initial_state(x0, options.seed, begin + p);
       std::string failure = detail::initial_failure(x, dimension);
@@ -57,7 +59,9 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
     block.record(0);
     const std::size_t steps = grid.steps();
     for (std::size_t k = 0; k < steps; ++k) {
-      if (k % 2 == 0) block.draw_pair(options.seed, k / 2, k + 1 < steps);
+      if (k % 2 == 0)
+        block.draw_pair(options.seed, k / 2, k + 1 < steps, grid.step_size(k),
+                        k + 1 < steps ? grid.step_size(k + 1) : grid.step_size(k));
       block.step(k, grid.time(k), grid.step_size(k));
       block.record(k + 1);
     }
