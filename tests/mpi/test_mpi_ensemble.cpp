@@ -10,6 +10,9 @@
 #include <sdekit/mpi.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/milstein.hpp>
+#ifdef SDEKIT_TEST_FORECAST
+#include <sdekit/forecast.hpp>
+#endif
 
 #include <Eigen/Core>
 
@@ -285,6 +288,58 @@ TEST_CASE("reverse-SDE sampler: samples and score-evaluation counts equal the si
   CHECK(got.score_evaluations == want.score_evaluations);
   CHECK(want.score_evaluations == o.particles * o.steps);
 }
+
+TEST_CASE("Markov-chain hitting times: every process gets every particle's time, the same bits") {
+  Eigen::Matrix3d p;
+  p << 0.5, 0.5, 0.0, 0.3, 0.4, 0.3, 0.0, 0.0, 1.0;
+  const sdekit::MarkovChain chain(p);
+  sdekit::EnsembleOptions o;
+  o.particles = 6000;
+  o.seed = 5;
+  o.threads = 2;
+  const std::vector<double> want = sdekit::simulate_hitting_times(chain, 0.0, {2}, 200, o);
+  sdekit::mpi::ClusterOptions c;
+  c.collect = Collect::local;  // the function collects every particle itself
+  o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
+  o.threads = 1;
+  const std::vector<double> got = sdekit::simulate_hitting_times(chain, 0.0, {2}, 200, o);
+  REQUIRE(got.size() == want.size());
+  CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)) == 0);
+}
+
+#ifdef SDEKIT_TEST_FORECAST
+TEST_CASE("forecast ensembles: the same bands on every process as in one process") {
+  sdekit::FitResult fit;
+  std::vector<double> t, x;
+  sdekit::RandomStream rng(1, 0, 0);
+  double v = 0.0;
+  for (int i = 0; i < 200; ++i) {
+    t.push_back(i);
+    x.push_back(v);
+    v = 0.8 * v + 0.5 * rng.normal();
+  }
+  fit = sdekit::fit_ornstein_uhlenbeck(t, x);
+  sdekit::ForecastOptions o;
+  o.particles = 9000;
+  o.seed = 8;
+  o.threads = 2;
+  const std::vector<double> horizons{1, 5, 10};
+  const sdekit::Forecast want = sdekit::forecast(fit, 199, x.back(), horizons, o);
+  o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, {});  // Collect::root: forecasts collect all anyway
+  o.threads = 1;
+  const sdekit::Forecast got = sdekit::forecast(fit, 199, x.back(), horizons, o);
+  REQUIRE(got.points.size() == want.points.size());
+  for (std::size_t k = 0; k < want.points.size(); ++k) {
+    CHECK(same_bits(got.points[k].mean, want.points[k].mean));
+    CHECK(same_bits(got.points[k].sd, want.points[k].sd));
+    CHECK(same_bits(got.points[k].median, want.points[k].median));
+    for (std::size_t l = 0; l < want.points[k].lower.size(); ++l) {
+      CHECK(same_bits(got.points[k].lower[l], want.points[k].lower[l]));
+      CHECK(same_bits(got.points[k].upper[l], want.points[k].upper[l]));
+    }
+  }
+}
+#endif
 
 TEST_CASE("progress on every process reaches 1, increasing, and counts all processes' particles") {
   auto ou = sdekit::make_sde([](double x, double) { return -x; }, [](double, double) { return 1.0; });

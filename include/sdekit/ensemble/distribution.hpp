@@ -6,7 +6,9 @@
 // which process ran which segment.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sdekit {
@@ -49,4 +51,36 @@ class ParticleDistribution {
   virtual std::size_t segment_size(std::size_t particles, std::size_t chunk) const = 0;
 };
 
+namespace detail {
+
+/// The same processes, but every process gets every particle's column: for library functions that read all the
+/// particles after the run (forecast bands, hitting times), whatever Collect the user chose for their own runs.
+class CollectAll final : public ParticleDistribution {
+ public:
+  explicit CollectAll(std::shared_ptr<ParticleDistribution> inner) : inner_(std::move(inner)) {}
+  int rank() const override { return inner_->rank(); }
+  int processes() const override { return inner_->processes(); }
+  Collect collect() const override { return Collect::all; }
+  void begin_run(std::size_t segments, std::size_t particles) override { inner_->begin_run(segments, particles); }
+  bool next_segment(std::size_t& segment) override { return inner_->next_segment(segment); }
+  std::size_t finished(std::size_t particles) override { return inner_->finished(particles); }
+  bool end_run(bool failed_here) override { return inner_->end_run(failed_here); }
+  std::vector<std::string> all_gather(const std::string& mine) override { return inner_->all_gather(mine); }
+  std::vector<std::string> gather_to_root(const std::string& mine) override { return inner_->gather_to_root(mine); }
+  std::uint64_t sum(std::uint64_t mine) override { return inner_->sum(mine); }
+  std::size_t segment_size(std::size_t particles, std::size_t chunk) const override {
+    return inner_->segment_size(particles, chunk);
+  }
+
+ private:
+  std::shared_ptr<ParticleDistribution> inner_;
+};
+
+/// `distribution` made to collect every column on every process (null stays null).
+inline std::shared_ptr<ParticleDistribution> collecting_all(std::shared_ptr<ParticleDistribution> distribution) {
+  if (!distribution || distribution->collect() == Collect::all) return distribution;
+  return std::make_shared<CollectAll>(std::move(distribution));
+}
+
+}  // namespace detail
 }  // namespace sdekit
