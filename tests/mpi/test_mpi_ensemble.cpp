@@ -117,8 +117,8 @@ void check_same(const sdekit::EnsembleResult<X>& got, const sdekit::EnsembleResu
   }
 }
 
-// 2-D Ornstein–Uhlenbeck-like SDE with diagonal multiplicative noise; particles 4096 … 8191 (one segment, so one
-// process's) get a drift that blows up, so they fail at different times.
+// 2-D Ornstein–Uhlenbeck-like SDE with diagonal multiplicative noise; particles 4096 … 8191 (with static segments of
+// 4096, segment 1, so all on process 1) get a drift that blows up, so they fail at different times.
 auto blowing_problem() {
   return sdekit::per_particle([](std::size_t i) {
     const double growth = (i >= 4096 && i < 8192) ? 40.0 + static_cast<double>(i % 7) : 0.0;
@@ -134,7 +134,7 @@ auto blowing_problem() {
 
 sdekit::EnsembleOptions sde_options() {
   sdekit::EnsembleOptions o;
-  o.particles = 3 * 4096 + 1234;  // four segments of 4096 (the last one short) and several chunks
+  o.particles = 3 * 4096 + 1234;  // segments of 1024 or 4096 particles, the last one short
   o.seed = 20261129;
   o.t0 = 0;
   o.t1 = 1;
@@ -174,6 +174,8 @@ TEST_CASE("SDE ensemble: statistics, failures, paths and values equal the single
         c.collect = collect;
         c.balance = balance;
         c.root = world_size() - 1;  // not always rank 0
+        // Static: the failing particles are one segment, run by one process; dynamic: segments of one chunk.
+        if (balance == Balance::static_segments) c.segment_particles = 4096;
         o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
         const auto got = sdekit::simulate_ensemble(em, problem, x0, o);
         check_same(got, one_thread, collect, c.root);
@@ -192,7 +194,7 @@ TEST_CASE("Larger segments, a sampled initial state and Milstein: still the same
   const sdekit::Milstein milstein;
   const auto want = sdekit::simulate_ensemble(milstein, gbm, x0, o);
   ClusterOptions c;
-  c.segment_particles = 10000;  // rounded up to 16384 = 4 chunks: three segments, merged as nodes of the tree
+  c.segment_particles = 10000;  // rounded up to 16384 = 16 chunks: three segments, merged as nodes of the tree
   c.collect = Collect::local;
   o.threads = 1;
   o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);

@@ -47,7 +47,7 @@ class Moments {
 
 /// Columns per chunk of column_moments. Distributed ensembles cut the particles at multiples of it, so it is fixed,
 /// never a tuning knob.
-inline constexpr std::size_t moment_chunk = 4096;
+inline constexpr std::size_t moment_chunk = 1024;
 
 /// Merges partial moments pairwise, level by level (parts[2k] with parts[2k+1], an odd last part carried up): the
 /// rounding depends only on the number of parts, and any aligned run of 2^j parts merges to a node of the same tree,
