@@ -16,6 +16,7 @@
 //]
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -98,26 +99,28 @@ auto timed(Run&& run, double& seconds) {
 
 template <class X>
 void report(const sdekit::EnsembleResult<X>& result, const sdekit::mpi::Cluster& cluster, const Arguments& a,
-            double seconds, int rank) {
+            double seconds, std::uint64_t bytes_sent, int rank) {
   const std::size_t n = result.particles;
   const int processes = cluster.processes();
   const std::size_t segment = cluster.segment_size(n, sdekit::moment_chunk);
   const std::size_t segments = (n + segment - 1) / segment;
-  // The communication model: per save time, each process sends one statistics node per segment it ran (and, when
-  // the columns are collected, its particles' columns). Nodes per process stay near segments_per_process however
-  // many particles a process has.
+  // The communication model: per save time, each process sends one statistics node per segment it ran (plus its
+  // failures and, when the columns are collected, its particles' columns). Measured here as the bytes this run added
+  // to Cluster::bytes_sent, the largest over the processes.
   const std::size_t node_bytes = sdekit::Moments::packed_size(result.dimension) * sizeof(double);
-  const double segments_per_process = static_cast<double>(segments) / processes;
-  const double columns_bytes = static_cast<double>(n) / processes * static_cast<double>(result.dimension) * 8;
+  std::uint64_t most = 0;
+  MPI_Allreduce(&bytes_sent, &most, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
   if (rank != 0) return;
   std::printf("%d process(es) x %d thread(s), %zu particles in %zu segments of %zu (%s hand-out)\n", processes,
               a.threads > 0 ? a.threads : omp_get_max_threads(), n, segments, segment,
               a.balance == sdekit::mpi::Balance::dynamic_segments ? "dynamic" : "static");
   std::printf("wall time %.3f s, %.3g particles/s\n", seconds, static_cast<double>(n) / seconds);
-  std::printf("sent per process and save time: %.0f B of statistics nodes (%.1f segments x %zu B)",
-              segments_per_process * node_bytes, segments_per_process, node_bytes);
-  if (a.collect == sdekit::Collect::local) std::printf(", no columns (Collect::local)\n");
-  else std::printf(" + %.3g B of columns\n", columns_bytes);
+  std::printf(
+      "sent by the busiest process: %.0f B per save time (statistics nodes of %zu B, %.1f segments per "
+      "process%s)\n",
+      static_cast<double>(most) / static_cast<double>(result.save_times.size()), node_bytes,
+      static_cast<double>(segments) / processes,
+      a.collect == sdekit::Collect::local ? ", no columns: Collect::local" : ", with its columns");
   std::printf("failed particles: %zu\n", result.failures.size());
 }
 
@@ -158,9 +161,10 @@ int main(int argc, char** argv) {
     options.save_times = {1.0, 2.0};
     const Eigen::Vector3d x0(1.0, 1.0, 1.0);
     double seconds = 0;
+    const std::uint64_t sent_before = cluster->bytes_sent();
     const auto result =
         timed([&] { return sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, lorenz, x0, options); }, seconds);
-    report(result, *cluster, args, seconds, rank);
+    report(result, *cluster, args, seconds, cluster->bytes_sent() - sent_before, rank);
     const auto q = sdekit::mpi::quantiles(MPI_COMM_WORLD, result, 1, 2, std::vector<double>{0.05, 0.5, 0.95});
     if (rank == 0)
       std::printf("z at t = 2: mean %.6f, quantiles 5%% %.6f, 50%% %.6f, 95%% %.6f\n", result.statistics[1].mean[2],
@@ -184,6 +188,7 @@ int main(int argc, char** argv) {
       sdekit::reaction("recovery", "I -> R", sdekit::mass_action(gamma_)));
   for (int d = 0; d <= static_cast<int>(days); d += 5) options.save_times.push_back(d);
   double seconds = 0;
+  const std::uint64_t sent_before = cluster->bytes_sent();
   //[ mpi_run
   const auto result = timed([&] { return sdekit::simulate_ssa(sir, options); }, seconds);  // on every process
   // Exact quantiles of the final size R(300 days) by distributed selection: no process gathers every particle.
@@ -191,7 +196,7 @@ int main(int argc, char** argv) {
   const std::vector<double> levels{0.05, 0.25, 0.5, 0.75, 0.95};
   const std::vector<double> final_size = sdekit::mpi::quantiles(MPI_COMM_WORLD, result, last, 2, levels);
   //]
-  report(result, *cluster, args, seconds, rank);
+  report(result, *cluster, args, seconds, cluster->bytes_sent() - sent_before, rank);
   const sdekit::Histogram h = sdekit::mpi::histogram(MPI_COMM_WORLD, result, last, 2, 20, 0, population);
   if (rank == 0) {
     std::printf(

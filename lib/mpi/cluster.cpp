@@ -68,7 +68,6 @@ Cluster::~Cluster() {
 void Cluster::begin_run(std::size_t segments, std::size_t) {
   segments_ = segments;
   static_next_ = static_cast<std::size_t>(rank_);
-  done_here_ = 0;
   if (rank_ == options_.root) {
     MPI_Win_lock(MPI_LOCK_EXCLUSIVE, rank_, 0, window_);
     counters_[0] = 0;
@@ -114,6 +113,7 @@ bool Cluster::end_run(bool failed_here) {
 std::vector<std::string> Cluster::all_gather(const std::string& mine) {
   constexpr const char* where = "sdekit::mpi::Cluster::all_gather";
   const int count = byte_count(mine.size(), where);
+  bytes_sent_ += mine.size();
   std::vector<int> counts(static_cast<std::size_t>(processes_));
   MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_);
   const std::vector<int> at = displacements(counts, where);
@@ -125,6 +125,7 @@ std::vector<std::string> Cluster::all_gather(const std::string& mine) {
 std::vector<std::string> Cluster::gather_to_root(const std::string& mine) {
   constexpr const char* where = "sdekit::mpi::Cluster::gather_to_root";
   const int count = byte_count(mine.size(), where);
+  bytes_sent_ += mine.size();
   std::vector<int> counts(static_cast<std::size_t>(processes_));
   MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, options_.root, comm_);
   if (rank_ != options_.root) {

@@ -48,6 +48,9 @@ class Cluster final : public ParticleDistribution {
   MPI_Comm communicator() const { return comm_; }
   /// The options the cluster was made with.
   const ClusterOptions& options() const { return options_; }
+  /// Bytes this process has sent in the exchanges at the end of runs so far (statistics nodes, failures, paths and
+  /// gathered columns; not the segment counter's few bytes): what the communication model counts.
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
 
   int rank() const override { return rank_; }                                 ///< this process's rank
   int processes() const override { return processes_; }                       ///< the number of processes
@@ -70,7 +73,7 @@ class Cluster final : public ParticleDistribution {
   int processes_ = 1;
   std::size_t segments_ = 0;
   std::size_t static_next_ = 0;
-  std::size_t done_here_ = 0;
+  std::uint64_t bytes_sent_ = 0;
 };
 
 /// A Cluster over `comm` for RunOptions::distribution (collective over comm).
