@@ -12,11 +12,25 @@
 namespace sdekit::mpi {
 namespace {
 
-// MPI counts are ints: a message of 2 GiB or more per process would be cut silently, so it is refused by name.
-int byte_count(std::size_t n, const char* where) {
-  sdekit::detail::require(n <= static_cast<std::size_t>(INT_MAX), where, "message bytes of this process", n,
-                          "must be below 2^31 (gather fewer columns: sdekit::Collect::local, or fewer save times)");
-  return static_cast<int>(n);
+// MPI counts are ints. Every process learns every message size first, so that a message of 2 GiB or more makes all
+// of them throw together (one process throwing alone would leave the others waiting in the collective).
+std::vector<int> checked_counts(const std::vector<std::uint64_t>& sizes, const char* where) {
+  std::uint64_t total = 0, largest = 0;
+  for (std::uint64_t n : sizes) {
+    total += n;
+    largest = std::max(largest, n);
+  }
+  sdekit::detail::require(total <= static_cast<std::uint64_t>(INT_MAX), where, "bytes of all processes' messages",
+                          total,
+                          "must be below 2^31 (the largest process sends " + std::to_string(largest) +
+                              "; gather fewer columns: sdekit::Collect::local, or fewer save times)");
+  return std::vector<int>(sizes.begin(), sizes.end());
+}
+
+std::vector<int> displacements(const std::vector<int>& counts) {
+  std::vector<int> d(counts.size(), 0);
+  for (std::size_t r = 1; r < counts.size(); ++r) d[r] = d[r - 1] + counts[r - 1];
+  return d;
 }
 
 std::vector<std::string> split(const std::vector<char>& all, const std::vector<int>& counts) {
@@ -27,17 +41,6 @@ std::vector<std::string> split(const std::vector<char>& all, const std::vector<i
     at += static_cast<std::size_t>(c);
   }
   return out;
-}
-
-std::vector<int> displacements(const std::vector<int>& counts, const char* where) {
-  std::vector<int> d(counts.size(), 0);
-  std::size_t at = 0;
-  for (std::size_t r = 0; r < counts.size(); ++r) {
-    d[r] = byte_count(at, where);
-    at += static_cast<std::size_t>(counts[r]);
-  }
-  byte_count(at, where);
-  return d;
 }
 
 }  // namespace
@@ -110,31 +113,34 @@ bool Cluster::end_run(bool failed_here) {
   return any != 0;
 }
 
+std::vector<std::uint64_t> Cluster::message_sizes(std::size_t mine) {
+  const std::uint64_t size = mine;
+  std::vector<std::uint64_t> sizes(static_cast<std::size_t>(processes_));
+  MPI_Allgather(&size, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, comm_);
+  bytes_sent_ += size;
+  return sizes;
+}
+
 std::vector<std::string> Cluster::all_gather(const std::string& mine) {
-  constexpr const char* where = "sdekit::mpi::Cluster::all_gather";
-  const int count = byte_count(mine.size(), where);
-  bytes_sent_ += mine.size();
-  std::vector<int> counts(static_cast<std::size_t>(processes_));
-  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_);
-  const std::vector<int> at = displacements(counts, where);
+  const std::vector<int> counts = checked_counts(message_sizes(mine.size()), "sdekit::mpi::Cluster::all_gather");
+  const std::vector<int> at = displacements(counts);
   std::vector<char> all(static_cast<std::size_t>(at.back()) + static_cast<std::size_t>(counts.back()));
-  MPI_Allgatherv(mine.data(), count, MPI_CHAR, all.data(), counts.data(), at.data(), MPI_CHAR, comm_);
+  MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, all.data(), counts.data(), at.data(), MPI_CHAR,
+                 comm_);
   return split(all, counts);
 }
 
 std::vector<std::string> Cluster::gather_to_root(const std::string& mine) {
-  constexpr const char* where = "sdekit::mpi::Cluster::gather_to_root";
-  const int count = byte_count(mine.size(), where);
-  bytes_sent_ += mine.size();
-  std::vector<int> counts(static_cast<std::size_t>(processes_));
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, options_.root, comm_);
+  const std::vector<int> counts = checked_counts(message_sizes(mine.size()), "sdekit::mpi::Cluster::gather_to_root");
   if (rank_ != options_.root) {
-    MPI_Gatherv(mine.data(), count, MPI_CHAR, nullptr, nullptr, nullptr, MPI_CHAR, options_.root, comm_);
+    MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, nullptr, nullptr, nullptr, MPI_CHAR,
+                options_.root, comm_);
     return {};
   }
-  const std::vector<int> at = displacements(counts, where);
+  const std::vector<int> at = displacements(counts);
   std::vector<char> all(static_cast<std::size_t>(at.back()) + static_cast<std::size_t>(counts.back()));
-  MPI_Gatherv(mine.data(), count, MPI_CHAR, all.data(), counts.data(), at.data(), MPI_CHAR, options_.root, comm_);
+  MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, all.data(), counts.data(), at.data(), MPI_CHAR,
+              options_.root, comm_);
   return split(all, counts);
 }
 

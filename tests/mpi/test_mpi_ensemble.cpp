@@ -291,6 +291,32 @@ TEST_CASE("reverse-SDE sampler: samples and score-evaluation counts equal the si
   CHECK(want.score_evaluations == o.particles * o.steps);
 }
 
+TEST_CASE("DDPM and DDIM samplers: samples and score-evaluation counts equal the single-process run") {
+  const sdekit::DdpmSchedule q = sdekit::linear_beta_schedule(200);
+  using M1 = Eigen::Matrix<double, 1, 1>;
+  const sdekit::GaussianScore<sdekit::DdpmSchedule, 1> score(q, M1(1.5), M1(0.25));
+  const auto eps = sdekit::noise_predictor_from_score(score, q);
+  auto prior = [](std::size_t, sdekit::RandomStream& rng) { return rng.normal(); };
+  sdekit::ReverseSampleOptions o;
+  o.particles = 3000;
+  o.seed = 21;
+  o.steps = 200;
+  o.threads = 2;
+  const auto want_ddpm = sdekit::sample_ddpm(q, eps, prior, o);
+  const auto want_ddim = sdekit::sample_ddim(q, eps, prior, o);
+  sdekit::mpi::ClusterOptions c;
+  c.collect = Collect::all;
+  o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
+  o.threads = 1;
+  const auto got_ddpm = sdekit::sample_ddpm(q, eps, prior, o);
+  const auto got_ddim = sdekit::sample_ddim(q, eps, prior, o);
+  check_same(got_ddpm.ensemble, want_ddpm.ensemble, Collect::all);
+  check_same(got_ddim.ensemble, want_ddim.ensemble, Collect::all);
+  CHECK(got_ddpm.score_evaluations == want_ddpm.score_evaluations);
+  CHECK(got_ddim.score_evaluations == want_ddim.score_evaluations);
+  CHECK(want_ddpm.score_evaluations == o.particles * 200);
+}
+
 TEST_CASE("Markov-chain hitting times: every process gets every particle's time, the same bits") {
   Eigen::Matrix3d p;
   p << 0.5, 0.5, 0.0, 0.3, 0.4, 0.3, 0.0, 0.0, 1.0;

@@ -65,6 +65,8 @@ class Cluster final : public ParticleDistribution {
   std::size_t segment_size(std::size_t particles, std::size_t chunk) const override;  ///< particles per segment
 
  private:
+  std::vector<std::uint64_t> message_sizes(std::size_t mine);  // every process's message size, on every process
+
   ClusterOptions options_;
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Win window_ = MPI_WIN_NULL;
