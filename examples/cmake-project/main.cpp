@@ -1,5 +1,6 @@
 // Integrates an Ornstein–Uhlenbeck process with an installed sdekit, checks the ensemble mean, and fits the
 // process back from one simulated path (the forecast component, found with COMPONENTS forecast).
+#include <sdekit/core/integrate.hpp>
 #include <sdekit/ensemble.hpp>
 #include <sdekit/forecast.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
