@@ -40,7 +40,7 @@ class Cluster final : public ParticleDistribution {
   /// Duplicates `comm` (so the ensemble's messages never mix with the caller's) and allocates the segment counter;
   /// collective over comm. Throws std::invalid_argument for a bad root or segments_per_process.
   Cluster(MPI_Comm comm, const ClusterOptions& options);
-  ~Cluster() override;
+  ~Cluster() override;  ///< frees the window and the communicator (unless MPI is finalised already)
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
