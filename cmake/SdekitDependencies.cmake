@@ -27,3 +27,11 @@ if(SDEKIT_BUILD_FORECAST)
   find_package(NLopt QUIET)
   sdekit_require(NLopt_FOUND libnlopt-dev "NLopt (model fitting; or configure with -DSDEKIT_BUILD_FORECAST=OFF)")
 endif()
+
+# MPI is optional: without it sdekit::mpi is simply not built (one status line says how to get it).
+if(SDEKIT_BUILD_MPI)
+  find_package(MPI QUIET COMPONENTS CXX)
+  if(NOT MPI_CXX_FOUND)
+    message(STATUS "sdekit: MPI not found, so sdekit::mpi is not built (apt-get install libopenmpi-dev openmpi-bin)")
+  endif()
+endif()

@@ -1,6 +1,7 @@
 #pragma once
 // Module facade: particle ensembles, their options and results, statistics and progress display.
 #include <sdekit/ensemble/statistics.hpp>
+#include <sdekit/ensemble/distribution.hpp>
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/particles.hpp>
 #include <sdekit/ensemble/result.hpp>

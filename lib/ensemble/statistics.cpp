@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace sdekit {
 namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-constexpr Eigen::Index moment_chunk = 4096;  // columns per partial in column_moments; fixed, never a tuning knob
 
 std::vector<double> finite_sorted(std::span<const double> values) {
   std::vector<double> sorted;
@@ -81,17 +81,51 @@ Eigen::MatrixXd Moments::covariance() const {
 
 Eigen::VectorXd Moments::variance() const { return covariance().diagonal(); }
 
+void Moments::pack(std::vector<double>& out) const {
+  out.push_back(static_cast<double>(count_));  // exact: counts stay far below 2^53
+  out.insert(out.end(), mean_.data(), mean_.data() + mean_.size());
+  out.insert(out.end(), min_.data(), min_.data() + min_.size());
+  out.insert(out.end(), max_.data(), max_.data() + max_.size());
+  out.insert(out.end(), comoment_.data(), comoment_.data() + comoment_.size());
+}
+
+Moments Moments::unpack(const double* data, std::size_t dimension) {
+  Moments m(dimension);
+  const auto d = static_cast<Eigen::Index>(dimension);
+  m.count_ = static_cast<std::size_t>(data[0]);
+  m.mean_ = Eigen::Map<const Eigen::VectorXd>(data + 1, d);
+  m.min_ = Eigen::Map<const Eigen::VectorXd>(data + 1 + d, d);
+  m.max_ = Eigen::Map<const Eigen::VectorXd>(data + 1 + 2 * d, d);
+  m.comoment_ = Eigen::Map<const Eigen::MatrixXd>(data + 1 + 3 * d, d, d);
+  return m;
+}
+
+Moments merge_pairwise(std::vector<Moments> parts) {
+  detail::require(!parts.empty(), "sdekit::merge_pairwise", "parts.size()", parts.size(), "must be positive");
+  while (parts.size() > 1) {
+    const std::size_t half = (parts.size() + 1) / 2;
+    for (std::size_t k = 0; k < half; ++k) {
+      if (k > 0) parts[k] = std::move(parts[2 * k]);
+      if (2 * k + 1 < parts.size()) parts[k].merge(parts[2 * k + 1]);
+    }
+    parts.resize(half, Moments(parts.front().dimension()));
+  }
+  return std::move(parts.front());
+}
+
 Moments column_moments(const Eigen::MatrixXd& samples) {
   const std::size_t d = static_cast<std::size_t>(samples.rows());
-  Moments total(d);
-  for (Eigen::Index start = 0; start < samples.cols(); start += moment_chunk) {
-    Moments part(d);
-    const Eigen::Index end = std::min(samples.cols(), start + moment_chunk);
+  const auto chunk = static_cast<Eigen::Index>(moment_chunk);
+  std::vector<Moments> parts;
+  parts.reserve(static_cast<std::size_t>((samples.cols() + chunk - 1) / chunk) + 1);
+  for (Eigen::Index start = 0; start < samples.cols(); start += chunk) {
+    Moments& part = parts.emplace_back(d);
+    const Eigen::Index end = std::min(samples.cols(), start + chunk);
     for (Eigen::Index j = start; j < end; ++j)
       if (!samples.col(j).hasNaN()) part.add(samples.col(j).data());
-    total.merge(part);
   }
-  return total;
+  if (parts.empty()) parts.emplace_back(d);
+  return merge_pairwise(std::move(parts));
 }
 
 double quantile(std::span<const double> values, double q) { return sorted_quantile(finite_sorted(values), q); }

@@ -77,6 +77,46 @@ TEST_CASE("Moments: empty and single samples, merge of a split equals the whole 
   check_throws_naming([&] { a.merge(two); }, "other.dimension()");
 }
 
+TEST_CASE("column_moments is a fixed tree: aligned power-of-two pieces merged pairwise give the same bits") {
+  // What distributed ensembles rely on: a process computes column_moments of its aligned segment of 2^j chunks, and
+  // merging the segments' results pairwise reproduces column_moments of all columns exactly.
+  const Eigen::Index chunk = static_cast<Eigen::Index>(sdekit::moment_chunk);
+  const Eigen::Index n = 5 * chunk + 123;
+  Eigen::MatrixXd samples(2, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    samples(0, j) = std::sin(0.001 * static_cast<double>(j * j)) + 3.0;
+    samples(1, j) = j % 101 == 0 ? not_a_number : std::cos(0.7 * static_cast<double>(j));
+  }
+  const sdekit::Moments whole = sdekit::column_moments(samples);
+  for (const Eigen::Index segment : {chunk, 2 * chunk, 4 * chunk}) {
+    std::vector<sdekit::Moments> parts;
+    for (Eigen::Index start = 0; start < n; start += segment) {
+      const Eigen::MatrixXd piece = samples.middleCols(start, std::min(segment, n - start));
+      // The node goes through pack/unpack, as between processes.
+      std::vector<double> packed;
+      sdekit::column_moments(piece).pack(packed);
+      CHECK(packed.size() == sdekit::Moments::packed_size(2));
+      parts.push_back(sdekit::Moments::unpack(packed.data(), 2));
+    }
+    const sdekit::Moments merged = sdekit::merge_pairwise(parts);
+    CAPTURE(segment);
+    CHECK(merged.count() == whole.count());
+    CHECK(std::memcmp(merged.mean().data(), whole.mean().data(), 2 * sizeof(double)) == 0);
+    const Eigen::MatrixXd a = merged.covariance(), b = whole.covariance();
+    CHECK(std::memcmp(a.data(), b.data(), 4 * sizeof(double)) == 0);
+    CHECK(std::memcmp(merged.min().data(), whole.min().data(), 2 * sizeof(double)) == 0);
+    CHECK(std::memcmp(merged.max().data(), whole.max().data(), 2 * sizeof(double)) == 0);
+  }
+  // A left fold over the same chunks is a different tree: the bits differ (the test above can fail).
+  sdekit::Moments fold(2);
+  for (Eigen::Index start = 0; start < n; start += chunk)
+    fold.merge(sdekit::column_moments(samples.middleCols(start, std::min(chunk, n - start))));
+  const Eigen::MatrixXd a = fold.covariance(), b = whole.covariance();
+  CHECK((std::memcmp(fold.mean().data(), whole.mean().data(), 2 * sizeof(double)) != 0 ||
+         std::memcmp(a.data(), b.data(), 4 * sizeof(double)) != 0));
+  check_throws_naming([] { (void)sdekit::merge_pairwise({}); }, "parts.size()");
+}
+
 TEST_CASE("quantiles follow Hyndman-Fan type 7 (NumPy's default)") {
   // numpy.quantile([1, 2, 3, 4, 10], q) for q = 0, 0.1, 0.25, 0.5, 0.9, 1: 1, 1.4, 2, 3, 7.6, 10.
   const std::vector<double> v{10, 3, not_a_number, 1, 4, 2};

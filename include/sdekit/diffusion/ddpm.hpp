@@ -137,7 +137,7 @@ auto sample_ddpm(const DdpmSchedule& q, const NoisePredictor& eps, const Init& x
     if (k + 1 < K) x += std::sqrt(variance(q, t, s)) * detail::standard_normal_state(rng, x);
   };
   auto result = detail::run_reverse_chain(x_T, times, options, step, where);
-  return DiffusionSamples<X>{std::move(result), counter.total()};
+  return DiffusionSamples<X>{std::move(result), counter.total(options.distribution.get())};
 }
 
 /// DDIM (Song, Meng & Ermon 2021, eq. 12) over options.steps of the N steps, from t to s < t:
@@ -165,7 +165,7 @@ auto sample_ddim(const DdpmSchedule& q, const NoisePredictor& eps, const Init& x
     if (!last && sigma > 0) x += sigma * detail::standard_normal_state(rng, x);
   };
   auto result = detail::run_reverse_chain(x_T, times, options, step, where);
-  return DiffusionSamples<X>{std::move(result), counter.total()};
+  return DiffusionSamples<X>{std::move(result), counter.total(options.distribution.get())};
 }
 
 /// The noise levels of Karras et al. 2022, eq. 5: σ_i = (σ_max^{1/ρ} + i/(K−1)(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ for
@@ -220,7 +220,7 @@ auto sample_edm_heun(const Score& score, const Init& x_T, const std::vector<doub
     x += (s1 - s0) * 0.5 * (d0 + d1);
   };
   auto result = detail::run_reverse_chain(x_T, sigmas, options, step, where);
-  return DiffusionSamples<X>{std::move(result), counter.total()};
+  return DiffusionSamples<X>{std::move(result), counter.total(options.distribution.get())};
 }
 
 }  // namespace sdekit

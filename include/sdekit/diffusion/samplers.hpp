@@ -68,10 +68,11 @@ class EvaluationCounter {
     const auto i = static_cast<std::size_t>(omp_get_thread_num());
     counts_[std::min(i, counts_.size() - 1)].value += n;
   }
-  std::uint64_t total() const {
+  /// The count of this process, or of all processes of a distributed run (collective then).
+  std::uint64_t total(ParticleDistribution* distribution = nullptr) const {
     std::uint64_t sum = 0;
     for (const auto& c : counts_) sum += c.value;
-    return sum;
+    return distribution ? distribution->sum(sum) : sum;
   }
 
  private:
@@ -236,7 +237,7 @@ auto sample_reverse_sde(const Forward& forward, const Score& score, const Init& 
     stepper.do_step(problem, x, T - t, h, inc);
   };
   auto result = detail::run_reverse_chain(x_T, times, options, step, where);
-  return DiffusionSamples<X>{std::move(result), counter.total()};
+  return DiffusionSamples<X>{std::move(result), counter.total(options.distribution.get())};
 }
 
 /// The predictor of a predictor–corrector step from t to s < t.
@@ -329,7 +330,7 @@ auto sample_predictor_corrector(const Forward& forward, const Score& score, cons
     }
   };
   auto result = detail::run_reverse_chain(x_T, times, options, step, where);
-  return DiffusionSamples<X>{std::move(result), counter.total()};
+  return DiffusionSamples<X>{std::move(result), counter.total(options.distribution.get())};
 }
 
 /// Probability-flow ODE settings.
@@ -381,7 +382,7 @@ auto sample_probability_flow(const Forward& forward, const Score& score, const I
     detail::from_ode_state(y, x);
   };
   auto result = detail::run_reverse_chain(x_T, times, options, step, where);
-  return DiffusionSamples<X>{std::move(result), counter.total()};
+  return DiffusionSamples<X>{std::move(result), counter.total(options.distribution.get())};
 }
 
 }  // namespace sdekit

@@ -175,7 +175,8 @@ Eigen::VectorXd state_frequencies(const EnsembleResult<X>& result, std::size_t s
 
 /// The first step at which each of options.particles paths from x0 (state or sampler) is in one of `targets`,
 /// simulated up to max_steps steps (+∞ for paths that have not arrived by then; 0 for those that start there).
-/// Only particles, seed, block_size, threads and schedule of `options` are used.
+/// Only particles, seed, block_size, threads, schedule and distribution of `options` are used (with a distribution,
+/// every process gets every particle's time).
 std::vector<double> simulate_hitting_times(const MarkovChain& chain, double x0, const std::vector<std::size_t>& targets,
                                            std::uint64_t max_steps, const EnsembleOptions& options);
 

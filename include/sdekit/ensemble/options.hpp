@@ -4,10 +4,12 @@
 // forecasts derive their options from RunOptions too, so the whole slice reaches the engine unchanged.
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/noise_law.hpp>
+#include <sdekit/ensemble/distribution.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,9 @@ struct RunOptions {
   Schedule schedule = Schedule::static_blocks;  ///< OpenMP schedule over blocks; does not change results
   /// Called with the fraction of particles done (increasing, one call at a time, from any thread).
   std::function<void(double)> progress;
+  /// Runs the particles on several processes (sdekit::mpi::Cluster, <sdekit/mpi.hpp>) with the same bits; null:
+  /// this process runs them all. With it, progress reports the fraction done by all processes as known here.
+  std::shared_ptr<ParticleDistribution> distribution;
 };
 
 /// What simulate_ensemble runs: the RunOptions fields (inherited, so `options.particles = …` works as before)

@@ -46,6 +46,12 @@ struct ParticlePath {
   std::vector<X> states;      ///< the state at each of those times
 };
 
+/// A range [begin, end) of particle indices.
+struct ParticleRange {
+  std::size_t begin = 0;  ///< first particle
+  std::size_t end = 0;    ///< one past the last particle
+};
+
 /// What an ensemble returns: statistics and every particle's state at each save time, failures, kept paths.
 template <class X>
 struct EnsembleResult {
@@ -55,6 +61,10 @@ struct EnsembleResult {
   std::vector<SaveStatistics> statistics;  ///< one per save time
   /// One matrix per save time: dimension × particles, column i the state of particle i (NaN once it failed).
   std::vector<Eigen::MatrixXd> values;
+  /// Empty when `values` holds every particle; otherwise the particles whose columns it holds, in order (on the
+  /// processes of a distributed run with sdekit::Collect::root, one empty range on all but the root; with local, the
+  /// process's own particles).
+  std::vector<ParticleRange> value_ranges;
   std::vector<FailedParticle<X>> failures;  ///< in particle order
   std::vector<ParticlePath<X>> paths;       ///< in the order of EnsembleOptions::keep_paths
 
@@ -70,6 +80,9 @@ struct EnsembleResult {
   }
   /// Statistics at save time t (see save_index for how t is matched).
   const SaveStatistics& at(double t) const { return statistics.at(save_index(t)); }
+
+  /// True when `values` holds every particle's column (always, except on processes of a distributed run).
+  bool holds_all_values() const { return value_ranges.empty(); }
 
   /// Component `component` of every particle at save time `save` (NaN for failed particles).
   std::vector<double> component_values(std::size_t save, std::size_t component = 0) const {
@@ -112,6 +125,11 @@ struct EnsembleResult {
   // Indices are checked here because Eigen's element access is unchecked in release builds: a bad component
   // would read past the matrix.
   void check_save(std::size_t save, std::string_view where) const {
+    // A process of a distributed run may hold only some columns: a statistic of those would be silently wrong.
+    if (!holds_all_values())
+      detail::throw_invalid(where, "values held", value_ranges.size(),
+                            "ranges: this process does not hold every particle's column (a distributed run with "
+                            "sdekit::Collect::root or local); use Collect::all, the root, or sdekit::mpi::quantile");
     detail::require(save < values.size(), where, "save", save,
                     "must be below the number of save times " + std::to_string(values.size()));
   }

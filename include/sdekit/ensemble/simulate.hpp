@@ -47,7 +47,7 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
   const std::size_t m = noise_dimension(problem_of(0), start.first, options.t0, where);
 
   detail::EnsembleRecorder<X> recorder(options, grid, dimension);
-  detail::for_each_block(options, recorder.blocks(), [&](std::size_t begin, std::size_t end) {
+  detail::for_each_block(options, recorder, [&](std::size_t begin, std::size_t end) {
     detail::BlockRunner<Stepper, Problem, P, X, Domain> block(stepper, problem, inside, recorder, begin, end, m,
                                                               options.increment_law, options.levy_area);
     for (std::size_t p = 0; p < block.count; ++p) {
@@ -86,7 +86,7 @@ auto simulate_process_ensemble(const Init& x0, const Advance& advance, const Ens
   const std::size_t dimension = start.dimension;
 
   detail::EnsembleRecorder<X> recorder(options, grid, dimension);
-  detail::for_each_block(options, recorder.blocks(), [&](std::size_t begin, std::size_t end) {
+  detail::for_each_block(options, recorder, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       X x = detail::make_initial_state(x0, options.seed, i);
       std::string failure = detail::initial_failure(x, dimension);

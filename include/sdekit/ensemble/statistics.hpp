@@ -30,6 +30,13 @@ class Moments {
   const Eigen::VectorXd& min() const { return min_; }    ///< componentwise minimum
   const Eigen::VectorXd& max() const { return max_; }    ///< componentwise maximum
 
+  /// Doubles that packed() writes for `dimension` components.
+  static std::size_t packed_size(std::size_t dimension) { return 1 + dimension * (3 + dimension); }
+  /// Appends the exact state (count, mean, min, max, co-moments) to `out`, to send it to another process.
+  void pack(std::vector<double>& out) const;
+  /// The moments that pack() wrote at `data`, bit for bit.
+  static Moments unpack(const double* data, std::size_t dimension);
+
  private:
   std::size_t dimension_;
   std::size_t count_ = 0;
@@ -38,8 +45,18 @@ class Moments {
   Eigen::VectorXd delta_;     // scratch for add()
 };
 
-/// Moments of the columns of `samples` (one sample per column) that contain no NaN, accumulated in fixed chunks
-/// of columns merged in column order: the result depends only on the data, not on threads or block sizes.
+/// Columns per chunk of column_moments. Distributed ensembles cut the particles at multiples of it, so it is fixed,
+/// never a tuning knob.
+inline constexpr std::size_t moment_chunk = 1024;
+
+/// Merges partial moments pairwise, level by level (parts[2k] with parts[2k+1], an odd last part carried up): the
+/// rounding depends only on the number of parts, and any aligned run of 2^j parts merges to a node of the same tree,
+/// which is what lets processes merge their own parts first (sdekit::mpi) without changing a bit.
+Moments merge_pairwise(std::vector<Moments> parts);
+
+/// Moments of the columns of `samples` (one sample per column) that contain no NaN: the columns of each chunk of
+/// moment_chunk are added in order and the chunks merged by merge_pairwise, so the result depends only on the data,
+/// not on threads, block sizes or processes.
 Moments column_moments(const Eigen::MatrixXd& samples);
 
 /// The exact q-quantile (0 ≤ q ≤ 1) of the non-NaN values, with linear interpolation between order statistics

@@ -151,6 +151,7 @@ Forecast forecast_ensemble(const Drift& drift, const Diffusion& diffusion, const
                   "must be a non-empty finite estimate");
   EnsembleOptions ensemble;
   static_cast<RunOptions&>(ensemble) = options;  // the whole slice (schedule and progress included)
+  ensemble.distribution = detail::collecting_all(ensemble.distribution);  // every process summarises all particles
   ensemble.t0 = t0;
   ensemble.t1 = t0 + horizons.back();
   ensemble.dt = dt;
