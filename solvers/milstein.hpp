@@ -54,8 +54,8 @@ class Milstein {
     static_assert(check_stepper<Milstein, P, X>());
     constexpr NoiseKind kind = noise_kind_v<P, X>;
     using B = diffusion_value_t<P, X>;
-    const X a = problem.drift(x, t);
-    const B b = problem.diffusion(x, t);
+    const X a = detail::drift_at(problem, x, t);
+    const B b = detail::diffusion_at(problem, x, t, dW);
     X next = x + a * dt + detail::noise_term<X>(b, dW);
     if constexpr (!P::is_additive) {
       if constexpr (kind == NoiseKind::general) {
@@ -63,17 +63,18 @@ class Milstein {
       } else if constexpr (P::has_diffusion_derivative) {
         const double ito_shift = P::is_stratonovich ? 0.0 : dt;
         const B db = problem.diffusion_derivative(x, t);
+        detail::check_diffusion_shape<P>(db, x, dW, t, "the diffusion derivative");
         if constexpr (kind == NoiseKind::scalar) next += 0.5 * b * db * (dW * dW - ito_shift);
         else next += (0.5 * b.array() * db.array() * (dW.array().square() - ito_shift)).matrix();
       } else if constexpr (P::is_stratonovich) {
         const X shifted = x + detail::noise_term<X>(b, dW);
-        const B b_shifted = problem.diffusion(shifted, t);
+        const B b_shifted = detail::diffusion_at(problem, shifted, t, dW);
         if constexpr (kind == NoiseKind::scalar) next += 0.5 * (b_shifted - b) * dW;
         else next += (0.5 * (b_shifted - b).array() * dW.array()).matrix();
       } else {
         const double sqrt_dt = std::sqrt(dt);
         const X support = x + a * dt + b * sqrt_dt;
-        const B b_support = problem.diffusion(support, t);
+        const B b_support = detail::diffusion_at(problem, support, t, dW);
         if constexpr (kind == NoiseKind::scalar) next += (b_support - b) * (dW * dW - dt) / (2.0 * sqrt_dt);
         else next += ((b_support - b).array() * (dW.array().square() - dt) / (2.0 * sqrt_dt)).matrix();
       }
@@ -85,15 +86,15 @@ class Milstein {
   template <class P, class X, class Inc, class B>
   static X general_correction(const P& problem, const X& x, double t, double dt, const Inc& dW, const B& b) {
     const X shifted = x + b * dW;
-    const B b_shifted = problem.diffusion(shifted, t);
+    const B b_shifted = detail::diffusion_at(problem, shifted, t, dW);
     X correction = 0.5 * ((b_shifted - b) * dW);
     if constexpr (!P::is_stratonovich) {
       const double sqrt_dt = std::sqrt(dt);
       for (Eigen::Index j = 0; j < b.cols(); ++j) {
         const X up = x + b.col(j) * sqrt_dt;
         const X down = x - b.col(j) * sqrt_dt;
-        const B b_up = problem.diffusion(up, t);
-        const B b_down = problem.diffusion(down, t);
+        const B b_up = detail::diffusion_at(problem, up, t, dW);
+        const B b_down = detail::diffusion_at(problem, down, t, dW);
         correction -= 0.25 * sqrt_dt * (b_up.col(j) - b_down.col(j));
       }
     }

@@ -8,21 +8,51 @@
 #include <sdekit/ensemble/statistics.hpp>
 
 #include <Eigen/Core>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <new>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace sdekit::detail {
 
+/// Bytes an ensemble's result takes: one double per component, particle and save time, plus one index per particle.
+inline double result_bytes(std::size_t particles, std::size_t saves, std::size_t dimension) {
+  return static_cast<double>(particles) *
+         (static_cast<double>(saves) * static_cast<double>(dimension) * sizeof(double) + sizeof(long));
+}
+
+/// The machine's physical memory in bytes, or 0 where it cannot be asked.
+inline double physical_memory_bytes() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) return static_cast<double>(pages) * static_cast<double>(page);
+#endif
+  return 0.0;
+}
+
+/// Refuses, naming `particles`, a run whose result cannot fit in this machine's memory, before anything is
+/// allocated (a std::bad_alloc later would not say why).
+inline void check_result_memory(std::size_t particles, std::size_t saves, std::size_t dimension,
+                                std::string_view where) {
+  const double needed = result_bytes(particles, saves, dimension);
+  const double available = physical_memory_bytes();
+  require(available == 0.0 || needed <= available, where, "particles", particles,
+          "needs " + to_text(needed / 1e9) + " GB for the result (" + std::to_string(saves) + " save times × " +
+              std::to_string(dimension) + " components × 8 bytes per particle, plus 8), more than this machine's " +
+              to_text(available / 1e9) + " GB of memory");
+}
+
 /// Collects each particle's saves, failures and kept path into the result; safe for concurrent particles.
 template <class X>
 class EnsembleRecorder {
  public:
-  EnsembleRecorder(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension)
+  EnsembleRecorder(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension, std::string_view where)
       : grid_(grid),
         blocks_((options.particles + options.block_size - 1) / options.block_size),
         block_failures_(blocks_),
@@ -32,10 +62,16 @@ class EnsembleRecorder {
     result_.particles = options.particles;
     result_.dimension = dimension;
     result_.save_times = grid.save_times();
-    result_.values.assign(
-        grid.save_times().size(),
-        Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(dimension), static_cast<Eigen::Index>(options.particles),
-                                  std::numeric_limits<double>::quiet_NaN()));
+    try {
+      result_.values.assign(
+          grid.save_times().size(),
+          Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(dimension), static_cast<Eigen::Index>(options.particles),
+                                    std::numeric_limits<double>::quiet_NaN()));
+    } catch (const std::bad_alloc&) {
+      throw_invalid(where, "particles", options.particles,
+                    "needs " + to_text(result_bytes(options.particles, grid.save_times().size(), dimension) / 1e9) +
+                        " GB for the result, which could not be allocated");
+    }
     result_.paths.resize(options.keep_paths.size());
     for (std::size_t i = 0; i < options.keep_paths.size(); ++i) {
       result_.paths[i].index = options.keep_paths[i];
