@@ -29,13 +29,12 @@ BenchRun run_sdekit(const BenchConfig& c) {
   const auto network = sdekit::make_reaction_network(
       {"X", "E"}, {x0, 0.0}, sdekit::reaction("birth", "-> X + E", sdekit::mass_action(birth_rate)),
       sdekit::reaction("death", "X -> E", sdekit::mass_action(death_rate)));
-  sdekit::EnsembleOptions o;
+  sdekit::JumpOptions o;  // observed only at t1 (no observe_dt): one exact run per particle
   o.particles = c.particles;
   o.seed = c.seed;
   o.threads = c.threads;
   o.t0 = 0;
   o.t1 = horizon(c);
-  o.dt = o.t1;  // observe only at the end: one exact run per particle
   const auto result = sdekit::simulate_ssa(network, o);
   const Eigen::MatrixXd& final_states = result.values[0];
   double events = 0;

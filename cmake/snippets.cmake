@@ -19,6 +19,13 @@
 #   cmake -P cmake/snippets.cmake              CHECK (default): fail if any block differs from its source
 #   cmake -DUPDATE=ON -P cmake/snippets.cmake  UPDATE: rewrite the blocks from the sources
 #
+# Numbers quoted in the docs (tables of results) come the same way from what a program wrote: the fenced block
+# right after
+#     <!-- output: sir_epidemic_table.md -->
+# is that file, as the example wrote it into OUTPUT_DIR. With -DOUTPUT_DIR=DIR (the CTest test docs_outputs runs
+# the examples into build/doc-outputs first, see cmake/run_examples.cmake) these blocks are checked or updated too;
+# without it they are left alone. The files hold only deterministic numbers (fixed seeds; no timings).
+#
 # -DSDEKIT_SOURCE_DIR=... names the repository root (default: the parent of this file's folder).
 cmake_minimum_required(VERSION 3.20)
 
@@ -26,6 +33,9 @@ if(NOT SDEKIT_SOURCE_DIR)
   get_filename_component(SDEKIT_SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 endif()
 set(fix_command "cmake -DUPDATE=ON -P cmake/snippets.cmake")
+if(OUTPUT_DIR)
+  set(fix_command "cmake -DUPDATE=ON -DOUTPUT_DIR=${OUTPUT_DIR} -P cmake/snippets.cmake")
+endif()
 
 # CMake lists split on ';' and treat '\', '[' and ']' specially: a file becomes a list of lines with these
 # characters replaced by control characters, and they are put back when a file is written or a line is printed.
@@ -78,6 +88,27 @@ function(snippets_dedent_append list_var out_var)
       string(SUBSTRING "${line}" ${indent} -1 line)
       list(APPEND result "${line}")
     endif()
+  endforeach()
+  set(${out_var} "${result}" PARENT_SCOPE)
+endfunction()
+
+# Sets out_var to the lines of the output file `file` in OUTPUT_DIR (trailing blanks stripped), and error_var to a
+# message if it is missing.
+function(snippets_output file where out_var error_var)
+  set(${out_var} "" PARENT_SCOPE)
+  set(${error_var} "" PARENT_SCOPE)
+  set(path "${OUTPUT_DIR}/${file}")
+  if(NOT EXISTS "${path}")
+    set(${error_var} "${where}: output file ${path} does not exist: run the examples first (CTest test \
+docs_outputs, or cmake -DEXAMPLES_DIR=build/examples -DOUTPUT_DIR=${OUTPUT_DIR} -P cmake/run_examples.cmake)"
+        PARENT_SCOPE)
+    return()
+  endif()
+  snippets_read_lines("${path}" lines)
+  set(result "")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "[ \t]+$" "" line "${line}")
+    list(APPEND result "${line}")
   endforeach()
   set(${out_var} "${result}" PARENT_SCOPE)
 endfunction()
@@ -180,7 +211,7 @@ foreach(doc IN ITEMS README.md ${doc_files})
               else()
                 set(detail "the block has ${n_doc} lines, the source ${n_src}")
               endif()
-              list(APPEND errors "${block_where}: the block of snippet ${snippet_source}#${snippet_name} differs from \
+              list(APPEND errors "${block_where}: the block of ${snippet_source}#${snippet_name} differs from \
 its source: ${detail}\n    If the source is right, run `${fix_command}` from the repository root and commit the \
 docs. Otherwise fix ${snippet_source}.")
             endif()
@@ -209,14 +240,21 @@ docs. Otherwise fix ${snippet_source}.")
         set(replacing ON)
         set(block "")
         snippets_extract("${snippet_source}" "${snippet_name}" "${block_where}" snippet snippet_error)
+      elseif(previous MATCHES "^<!-- output: ([^ ]+) -->[ \t]*$" AND OUTPUT_DIR)
+        set(snippet_source "${OUTPUT_DIR}/${CMAKE_MATCH_1}")
+        set(snippet_name "(whole file)")
+        set(block_where "${doc}:${number}")
+        set(replacing ON)
+        set(block "")
+        snippets_output("${CMAKE_MATCH_1}" "${block_where}" snippet snippet_error)
       elseif(language MATCHES "^(cpp|c\\+\\+|cxx|C\\+\\+)$" AND NOT previous MATCHES "^<!-- not compiled: [^ ].*-->")
         list(APPEND errors "${doc}:${number}: this ```${language} block is not taken from compiled code. Put its \
 code between `//${esc_open} NAME` and `//${esc_close}` in an example (or in examples/snippets/) and precede the \
 block with `<!-- snippet: PATH#NAME -->`, or, for a fragment that cannot compile, with \
 `<!-- not compiled: REASON -->`.")
       endif()
-    elseif(previous MATCHES "^<!-- snippet: ")
-      list(APPEND errors "${doc}:${number}: a snippet marker must be followed directly by a fenced block")
+    elseif(previous MATCHES "^<!-- (snippet|output): ")
+      list(APPEND errors "${doc}:${number}: a snippet or output marker must be followed directly by a fenced block")
     endif()
     set(previous "${line}")
   endforeach()

@@ -4,8 +4,9 @@
 //
 //   forecast_nile [path/to/nile.csv]
 //
-// Writes forecast_nile.csv, forecast_nile_backtest.csv and (with gnuplot) the fan chart forecast_nile.png to
-// the current directory.
+// Writes forecast_nile.csv, forecast_nile_backtest.csv, forecast_nile_fits.txt and forecast_nile_backtest.txt (the
+// fit and backtest reports as printed, quoted by docs/forecasting.md) and (with gnuplot) the fan chart
+// forecast_nile.png to the current directory.
 #include <sdekit/sdekit.hpp>
 
 #include <cstdio>
@@ -16,24 +17,25 @@
 
 namespace {
 
-void print_fit(const sdekit::FitResult& fit) {
-  std::printf("  %-26s logL %9.2f  AIC %8.2f  BIC %8.2f  (%s)\n", fit.model.c_str(), fit.log_likelihood, fit.aic,
-              fit.bic, fit.method.c_str());
+void print_fit(std::FILE* out, const sdekit::FitResult& fit) {
+  std::fprintf(out, "  %-26s logL %9.2f  AIC %8.2f  BIC %8.2f  (%s)\n", fit.model.c_str(), fit.log_likelihood, fit.aic,
+               fit.bic, fit.method.c_str());
   for (std::size_t i = 0; i < fit.names.size(); ++i)
-    std::printf("      %-6s = %10.4g  ± %.3g (s.e.)\n", fit.names[i].c_str(),
-                fit.parameters[static_cast<Eigen::Index>(i)], fit.standard_errors[static_cast<Eigen::Index>(i)]);
+    std::fprintf(out, "      %-6s = %10.4g  ± %.3g (s.e.)\n", fit.names[i].c_str(),
+                 fit.parameters[static_cast<Eigen::Index>(i)], fit.standard_errors[static_cast<Eigen::Index>(i)]);
 }
 
-void print_backtest(const char* name, const sdekit::BacktestResult& r) {
-  std::printf("\nRolling-origin backtest, %s (%zu origins, refit at each; levels 80%% and 95%%):\n", name, r.origins);
-  std::printf("  %3s %4s  %6s %6s  %8s %8s  %8s %8s  %6s %6s\n", "h", "n", "cov80", "cov95", "CRPS", "naive", "MAE",
-              "naive", "rw80", "rw95");
+void print_backtest(std::FILE* out, const char* name, const sdekit::BacktestResult& r) {
+  std::fprintf(out, "\nRolling-origin backtest, %s (%zu origins, refit at each; levels 80%% and 95%%):\n", name,
+               r.origins);
+  std::fprintf(out, "  %3s %4s  %6s %6s  %8s %8s  %8s %8s  %6s %6s\n", "h", "n", "cov80", "cov95", "CRPS", "naive",
+               "MAE", "naive", "rw80", "rw95");
   for (std::size_t k = 0; k < r.rows.size(); ++k) {
     const sdekit::BacktestRow& row = r.rows[k];
     if (row.horizon != 1 && row.horizon != 2 && row.horizon != 5 && row.horizon != 10) continue;
-    std::printf("  %3zu %4zu  %6.2f %6.2f  %8.1f %8.1f  %8.1f %8.1f  %6.2f %6.2f\n", row.horizon, row.forecasts,
-                r.coverage(k, 0.8), r.coverage(k, 0.95), row.crps, row.naive_crps, row.mae, row.naive_mae,
-                r.naive_coverage(k, 0.8), r.naive_coverage(k, 0.95));
+    std::fprintf(out, "  %3zu %4zu  %6.2f %6.2f  %8.1f %8.1f  %8.1f %8.1f  %6.2f %6.2f\n", row.horizon, row.forecasts,
+                 r.coverage(k, 0.8), r.coverage(k, 0.95), row.crps, row.naive_crps, row.mae, row.naive_mae,
+                 r.naive_coverage(k, 0.8), r.naive_coverage(k, 0.95));
   }
 }
 
@@ -58,11 +60,17 @@ int main(int argc, char** argv) {
   // Fit both models by exact maximum likelihood and let AIC choose.
   const sdekit::FitResult ou = sdekit::fit_ornstein_uhlenbeck(t, x);
   const sdekit::FitResult gbm = sdekit::fit_geometric_brownian_motion(t, x);
-  std::printf("Fits (exact maximum likelihood):\n");
-  print_fit(ou);
-  print_fit(gbm);
   const sdekit::FitResult& best = ou.aic <= gbm.aic ? ou : gbm;
-  std::printf("  AIC picks: %s (AIC difference %.1f)\n\n", best.model.c_str(), std::abs(ou.aic - gbm.aic));
+  // The report goes to the terminal and to a file that docs/forecasting.md quotes (CI checks they agree).
+  std::FILE* fits = std::fopen("forecast_nile_fits.txt", "w");
+  for (std::FILE* out : {stdout, fits}) {
+    std::fprintf(out, "Fits (exact maximum likelihood):\n");
+    print_fit(out, ou);
+    print_fit(out, gbm);
+    std::fprintf(out, "  AIC picks: %s (AIC difference %.1f)\n", best.model.c_str(), std::abs(ou.aic - gbm.aic));
+  }
+  std::fclose(fits);
+  std::printf("\n");
 
   // Forecast 20 years ahead from the last observation, with the parameters' estimation uncertainty.
   std::vector<double> horizons;
@@ -92,12 +100,19 @@ int main(int argc, char** argv) {
   backtest.horizon = 10;
   backtest.forecast.levels = {0.8, 0.95};
   backtest.forecast.particles = 1000;
+  backtest.progress = sdekit::ProgressBar("backtest OU");
   const sdekit::BacktestResult bt_ou = sdekit::backtest_model(sdekit::ModelKind::ornstein_uhlenbeck, t, x, backtest);
+  backtest.progress = sdekit::ProgressBar("backtest GBM");
   const sdekit::BacktestResult bt_gbm =
       sdekit::backtest_model(sdekit::ModelKind::geometric_brownian_motion, t, x, backtest);
-  print_backtest("Ornstein-Uhlenbeck", bt_ou);
-  print_backtest("geometric Brownian motion", bt_gbm);
-  std::printf("  (naive = random walk N(last value, s^2 h) fitted to the same window; rw80/rw95 its coverage)\n");
+  std::FILE* report = std::fopen("forecast_nile_backtest.txt", "w");
+  for (std::FILE* out : {stdout, report}) {
+    print_backtest(out, "Ornstein-Uhlenbeck", bt_ou);
+    print_backtest(out, "geometric Brownian motion", bt_gbm);
+    std::fprintf(out,
+                 "  (naive = random walk N(last value, s^2 h) fitted to the same window; rw80/rw95 its coverage)\n");
+  }
+  std::fclose(report);
 
   // CSV: the forecast bands, and the backtest tables.
   {

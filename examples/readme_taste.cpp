@@ -3,8 +3,11 @@
 #include <sdekit/sdekit.hpp>
 //]
 
+#include "gnuplot.hpp"
+
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 
 int main() {
   //[ taste
@@ -30,4 +33,23 @@ int main() {
   std::printf("one Milstein path: X(1) = %.4f\n", x);
   std::printf("10^5 particles at t = 1: mean %.4f (exact e^1.5 = %.4f), median %.4f (exact e^1 = %.4f)\n", mean,
               std::exp(1.5), median, std::exp(1.0));
+
+  // The distribution of X(1) over the particles against the exact lognormal density.
+  const sdekit::Histogram h = result.histogram(1, 0, 80, 0.0, 20.0);
+  std::ofstream csv("readme_taste_histogram.csv");
+  csv << "x,density,exact_density\n";
+  for (std::size_t i = 0; i < h.counts.size(); ++i) {
+    const double center = h.bin_center(i);
+    // log X(1) ~ N(μ − σ²/2, σ²) = N(1, 1).
+    const double exact = std::exp(-0.5 * (std::log(center) - 1.0) * (std::log(center) - 1.0)) /
+                         (center * std::sqrt(2.0 * 3.141592653589793));
+    csv << center << ',' << h.density(i) << ',' << exact << '\n';
+  }
+  csv.close();
+  std::printf("wrote readme_taste_histogram.csv\n");
+  sdekit_examples::draw_with_gnuplot("readme_taste_histogram.gp", "readme_taste_histogram.png",
+                                     "set title 'GBM X(1), 10^5 particles (Euler-Maruyama, dt = 1e-3)'\n"
+                                     "set xlabel 'X(1)'\nset ylabel 'density'\nset datafile separator ','\n"
+                                     "plot 'readme_taste_histogram.csv' skip 1 using 1:2 with boxes title 'particles', "
+                                     "'' skip 1 using 1:3 with lines lw 2 title 'exact lognormal'\n");
 }

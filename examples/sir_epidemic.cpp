@@ -5,7 +5,8 @@
 // β = 0.15/day and γ = 0.1/day give R0 = β/γ = 1.5: a major outbreak infects about 58% of the population
 // (z = 1 − e^{−R0 z}), but with probability about (1/R0)^10 ≈ 1.7% the ten initial cases die out early.
 // Prints the final-size distribution, the probability of early extinction and the wall time of each method;
-// writes sir_quantile_bands.csv (quantile bands of I per day) and, with gnuplot, sir_quantile_bands.png.
+// writes sir_quantile_bands.csv (quantile bands of I per day), sir_epidemic_table.txt (the table without timings, for
+// the docs) and, with gnuplot, sir_quantile_bands.png.
 #include <sdekit/sdekit.hpp>
 
 #include <chrono>
@@ -50,21 +51,29 @@ int main() {
       sdekit::reaction("recovery", "I -> R", sdekit::mass_action(gamma_)));
   //]
 
-  sdekit::EnsembleOptions options;
+  // SSA and tau-leaping have no step: they are observed at the save times, every day (tau-leaps end there too).
+  sdekit::JumpOptions options;
   options.particles = 4000;
   options.seed = 2024;
   options.t0 = 0;
   options.t1 = days;
-  options.dt = 1;  // SSA and tau-leaping: observe every day (tau-leaps end there too)
   for (int d = 0; d <= static_cast<int>(days); ++d) options.save_times.push_back(d);
   // Each method gets its own seed: where tau-leaping falls back to exact steps it would otherwise replay the SSA's
   // random numbers and copy its paths.
-  sdekit::EnsembleOptions tau_options = options;
+  sdekit::JumpOptions tau_options = options;
   tau_options.seed = 2025;
-  sdekit::EnsembleOptions cle_options = options;
+  sdekit::EnsembleOptions cle_options;  // the CLE is an SDE: its options have a step
+  static_cast<sdekit::RunOptions&>(cle_options) = options;
+  cle_options.t0 = options.t0;
+  cle_options.t1 = options.t1;
+  cle_options.save_times = options.save_times;
   cle_options.seed = 2026;
   cle_options.dt = 0.1;  // the CLE's Euler–Maruyama step (rates are ~0.1/day)
 
+  // Progress bars on stderr, shown only for a run that takes more than a second.
+  options.progress = sdekit::ProgressBar("exact SSA");
+  tau_options.progress = sdekit::ProgressBar("tau-leaping");
+  cle_options.progress = sdekit::ProgressBar("CLE");
   std::vector<MethodRun> runs;
   runs.push_back(timed("exact SSA", [&] { return sdekit::simulate_ssa(sir, options); }));
   runs.push_back(timed("tau-leaping", [&] { return sdekit::simulate_tau_leaping(sir, tau_options); }));
@@ -80,6 +89,9 @@ int main() {
   std::printf("%-22s %9s %10s %8s %8s %8s %8s %8s %16s %10s\n", "method", "time [s]", "mean size", "sd", "q05", "q50",
               "q95", "major", "P(extinction)", "failed");
   const std::size_t last = options.save_times.size() - 1;
+  // The deterministic part of the table (no timings), quoted by docs/discrete.md and checked there.
+  std::FILE* table = std::fopen("sir_epidemic_table.txt", "w");
+  std::fprintf(table, "%-22s %10s %8s %8s %20s\n", "method", "mean size", "sd", "median", "P(early extinction)");
   for (const auto& run : runs) {
     std::vector<double> size;
     for (double s : run.result.component_values(last, 0))
@@ -102,7 +114,10 @@ int main() {
     std::printf("%-22s %9.3f %10.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.4f +- %.4f %10zu\n", run.name.c_str(), run.seconds,
                 mean, std::sqrt(var), sdekit::quantile(size, 0.05), sdekit::quantile(size, 0.5),
                 sdekit::quantile(size, 0.95), major, p, std::sqrt(p * (1 - p) / n), run.result.failures.size());
+    std::fprintf(table, "%-22s %10.1f %8.1f %8.1f %10.4f +- %.4f\n", run.name.c_str(), mean, std::sqrt(var),
+                 sdekit::quantile(size, 0.5), p, std::sqrt(p * (1 - p) / n));
   }
+  std::fclose(table);
   std::printf(
       "\n(major = mean final size of the outbreaks that did not die out early; the deterministic SIR gives "
       "%.1f)\n",

@@ -35,8 +35,8 @@ class EulerMaruyama {
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
     static_assert(check_stepper<EulerMaruyama, P, X>());
-    const X a = problem.drift(x, t);
-    const diffusion_value_t<P, X> b = problem.diffusion(x, t);
+    const X a = detail::drift_at(problem, x, t);
+    const diffusion_value_t<P, X> b = detail::diffusion_at(problem, x, t, dW);
     x += a * dt + detail::noise_term<X>(b, dW);
   }
 };

@@ -59,8 +59,8 @@ class Milstein {
     const auto& dW = wiener_part(inc);
     constexpr NoiseKind kind = noise_kind_v<P, X>;
     using B = diffusion_value_t<P, X>;
-    const X a = problem.drift(x, t);
-    const B b = problem.diffusion(x, t);
+    const X a = detail::drift_at(problem, x, t);
+    const B b = detail::diffusion_at(problem, x, t, dW);
     X next = x + a * dt + detail::noise_term<X>(b, dW);
     if constexpr (!P::is_additive) {
       if constexpr (kind == NoiseKind::general) {
@@ -68,17 +68,18 @@ class Milstein {
       } else if constexpr (P::has_diffusion_derivative) {
         const double ito_shift = P::is_stratonovich ? 0.0 : dt;
         const B db = problem.diffusion_derivative(x, t);
+        detail::check_diffusion_shape<P>(db, x, dW, t, "the diffusion derivative");
         if constexpr (kind == NoiseKind::scalar) next += 0.5 * b * db * (dW * dW - ito_shift);
         else next += (0.5 * b.array() * db.array() * (dW.array().square() - ito_shift)).matrix();
       } else if constexpr (P::is_stratonovich) {
         const X shifted = x + detail::noise_term<X>(b, dW);
-        const B b_shifted = problem.diffusion(shifted, t);
+        const B b_shifted = detail::diffusion_at(problem, shifted, t, dW);
         if constexpr (kind == NoiseKind::scalar) next += 0.5 * (b_shifted - b) * dW;
         else next += (0.5 * (b_shifted - b).array() * dW.array()).matrix();
       } else {
         const double sqrt_dt = std::sqrt(dt);
         const X support = x + a * dt + b * sqrt_dt;
-        const B b_support = problem.diffusion(support, t);
+        const B b_support = detail::diffusion_at(problem, support, t, dW);
         if constexpr (kind == NoiseKind::scalar) next += (b_support - b) * (dW * dW - dt) / (2.0 * sqrt_dt);
         else next += ((b_support - b).array() * (dW.array().square() - dt) / (2.0 * sqrt_dt)).matrix();
       }
@@ -92,15 +93,15 @@ class Milstein {
     const auto& dW = wiener_part(inc);
     constexpr bool with_areas = information_of_v<Inc> == NoiseInformation::levy_area;
     const X shifted = x + b * dW;
-    const B b_shifted = problem.diffusion(shifted, t);
+    const B b_shifted = detail::diffusion_at(problem, shifted, t, dW);
     X correction = 0.5 * ((b_shifted - b) * dW);
     if constexpr (!P::is_stratonovich || with_areas) {
       const double sqrt_dt = std::sqrt(dt);
       for (Eigen::Index j = 0; j < b.cols(); ++j) {
         const X up = x + b.col(j) * sqrt_dt;
         const X down = x - b.col(j) * sqrt_dt;
-        const B b_up = problem.diffusion(up, t);
-        const B b_down = problem.diffusion(down, t);
+        const B b_up = detail::diffusion_at(problem, up, t, dW);
+        const B b_down = detail::diffusion_at(problem, down, t, dW);
         if constexpr (!P::is_stratonovich) correction -= 0.25 * sqrt_dt * (b_up.col(j) - b_down.col(j));
         if constexpr (with_areas) {
           // Column k of (b_up − b_down)/(2√h) is L^j b^k; A_jk = −A_kj gives Σ_{j≠k} L^j b^k A_jk.

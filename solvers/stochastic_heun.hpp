@@ -39,12 +39,13 @@ class StochasticHeun {
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
     static_assert(check_stepper<StochasticHeun, P, X>());
     using B = diffusion_value_t<P, X>;
-    const X a0 = problem.drift(x, t);
-    const B b0 = problem.diffusion(x, t);
+    const X a0 = detail::drift_at(problem, x, t);
+    const B b0 = detail::diffusion_at(problem, x, t, dW);
     const X noise0 = detail::noise_term<X>(b0, dW);
     const X predictor = x + a0 * dt + noise0;
-    const X a1 = problem.drift(predictor, t + dt);
-    const B b1 = P::is_additive ? problem.diffusion(x, t + dt) : problem.diffusion(predictor, t + dt);
+    const X a1 = detail::drift_at(problem, predictor, t + dt);
+    const B b1 = P::is_additive ? detail::diffusion_at(problem, x, t + dt, dW)
+                                : detail::diffusion_at(problem, predictor, t + dt, dW);
     x += 0.5 * ((a0 + a1) * dt + noise0 + detail::noise_term<X>(b1, dW));
   }
 };

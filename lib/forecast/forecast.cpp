@@ -96,6 +96,9 @@ Forecast forecast_closed_form(const FitResult& fit, double t0, double x0, std::s
   check_horizons(horizons, where);
   check_levels(levels, where);
   detail::require(std::isfinite(x0), where, "x0", x0, "must be finite");
+  detail::require(std::isfinite(t0), where, "t0", t0, "must be finite");
+  // A NaN parameter (a failed fit) would otherwise come back as NaN points.
+  detail::require(fit.parameters.allFinite(), where, "fit.parameters", fit.parameters, "must be finite");
   Forecast f;
   f.levels.assign(levels.begin(), levels.end());
   const Eigen::VectorXd& p = fit.parameters;

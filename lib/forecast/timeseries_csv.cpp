@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <string_view>
 #include <system_error>
+#include <unordered_map>
 
 namespace sdekit {
 
@@ -180,17 +183,21 @@ class Reader {
       if (all_numeric)
         fail(header_line, 1, "missing header: the first line " + shown(line) + " holds data, not column names");
     }
+    // A hash map keeps the duplicate check linear: a header of millions of names must not take minutes.
+    std::unordered_map<std::string_view, std::size_t> column_of;
+    column_of.reserve(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) {
       if (header[c].text.empty()) fail(header_line, c + 1, "empty column name in the header");
-      for (std::size_t b = 0; b < c; ++b)
-        if (header[b].text == header[c].text)
-          fail(header_line, c + 1,
-               "duplicate column name " + shown(header[c].text) + " (also column " + std::to_string(b + 1) + ")");
+      const auto [it, inserted] = column_of.emplace(header[c].text, c);
+      if (!inserted)
+        fail(
+            header_line, c + 1,
+            "duplicate column name " + shown(header[c].text) + " (also column " + std::to_string(it->second + 1) + ")");
     }
     auto find = [&](const std::string& name) {
-      for (std::size_t c = 0; c < header.size(); ++c)
-        if (header[c].text == name) return c;
-      fail(header_line, 0, "no column named " + shown(name) + " in the header");
+      const auto it = column_of.find(name);
+      if (it == column_of.end()) fail(header_line, 0, "no column named " + shown(name) + " in the header");
+      return it->second;
     };
     const std::size_t time_col = options_.time_column.empty() ? 0 : find(options_.time_column);
     std::vector<std::size_t> value_cols;
@@ -320,9 +327,17 @@ TimeSeries parse_time_series(std::string_view text, std::string_view source, con
 }
 
 TimeSeries read_time_series(const std::string& path, const CsvReadOptions& options) {
+  // A directory opens as a stream on Linux and fails only when read, with a message that omits the path.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw CsvError(path, 0, 0, "is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CsvError(path, 0, 0, "cannot open the file for reading");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  try {
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    throw CsvError(path, 0, 0, std::string("error while reading the file: ") + e.what());
+  }
   if (in.bad()) throw CsvError(path, 0, 0, "error while reading the file");
   return parse_time_series(text, path, options);
 }

@@ -3,6 +3,7 @@
 #include <sdekit/core/noise.hpp>
 
 #include <doctest/doctest.h>
+#include "test_support.hpp"
 
 #include <Eigen/Core>
 
@@ -90,7 +91,7 @@ TEST_CASE("step integrals of one step: I_(1,0) and Lévy areas have the Brownian
   // For a step of length h: Var I_(1,0) = h³/3, Cov(I_(1,0), ΔW) = h²/2, E A_jk = 0, Var A_jk = h²/4, and
   // E[A_01 ΔW_0] = 0. 200000 particles of GaussianNoise; each check within 5 standard errors.
   const double h = 0.5;
-  const int n = 200000;
+  const int n = static_cast<int>(sdekit_test::scaled(200000, 20000));  // SDEKIT_TEST_SCALE; tolerances in SE
   PairMoments i10, area;
   int wiener_bits_differ = 0;
   for (int p = 0; p < n; ++p) {

@@ -120,7 +120,7 @@ void check_all_samplers(const Forward& forward, const std::string& name) {
   const GaussianScore<Forward, 2> score(forward, data_mean, data_covariance());
   const double T = forward.end_time();
   ReverseSampleOptions o;
-  o.particles = 100000;
+  o.particles = sdekit_test::scaled(100000, 10000);  // SDEKIT_TEST_SCALE (sanitizer CI); tolerances are in SE
   o.seed = 7;
   o.epsilon = 1e-3;
   o.steps = 50;

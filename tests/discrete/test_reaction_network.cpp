@@ -115,12 +115,11 @@ DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
   REQUIRE(mu.size() == 51);
   REQUIRE(sd.size() == 51);
 
-  sdekit::EnsembleOptions o;
+  sdekit::JumpOptions o;
   o.particles = 10000;
   o.seed = seed;
   o.t0 = 0;
   o.t1 = 50;
-  o.dt = 1;  // observation grid; the SSA is exact between grid points
   for (int t = 0; t <= 50; ++t) o.save_times.push_back(t);
   const auto result = sdekit::simulate_ssa(network, o);
   REQUIRE(result.failures.empty());
@@ -201,7 +200,7 @@ TEST_CASE("mass-action propensities by hand") {
 TEST_CASE("Poisson draws have the right mean and variance") {
   sdekit::RandomStream rng(3, 0, 1);
   for (double lambda : {0.3, 4.0, 25.0, 1e4}) {
-    const int n = 100000;
+    const int n = static_cast<int>(sdekit_test::scaled(100000, 10000));  // SDEKIT_TEST_SCALE; tolerances in SE
     double sum = 0, sum2 = 0;
     for (int i = 0; i < n; ++i) {
       const double k = static_cast<double>(sdekit::poisson(rng, lambda));
@@ -221,18 +220,21 @@ TEST_CASE("Poisson draws have the right mean and variance") {
 TEST_CASE("tau-leaping and the chemical Langevin equation agree with the exact SSA means") {
   // α = 200, μ = 0.5: the mean 400 (1 − e^{−t/2}) rises to about 370 by t = 5; leaps of ~0.05–0.5 time units.
   const auto net = immigration_death(200, 0.5);
-  sdekit::EnsembleOptions o;
+  sdekit::JumpOptions o;
   o.particles = 4000;
   o.seed = 31;
   o.t1 = 5;
-  o.dt = 0.5;
+  o.observe_dt = 0.5;
   o.save_times = {0.5, 1, 2, 5};
   const auto ssa = sdekit::simulate_ssa(net, o);
   // Other seeds: at small counts tau-leaping takes SSA steps, which on the same stream would copy the SSA paths.
   auto ot = o;
   ot.seed = 32;
   const auto tau = sdekit::simulate_tau_leaping(net, ot);
-  auto oc = o;
+  sdekit::EnsembleOptions oc;  // the CLE is an SDE: dt is its step
+  static_cast<sdekit::RunOptions&>(oc) = o;
+  oc.t1 = o.t1;
+  oc.save_times = o.save_times;
   oc.seed = 33;
   oc.dt = 0.01;
   const auto cle = sdekit::simulate_cle(sdekit::EulerMaruyama{}, net, oc);
@@ -267,11 +269,11 @@ TEST_CASE("tau-leaping never produces a negative count") {
                                                  sdekit::reaction("dimerise", "2P -> D", sdekit::mass_action(0.5)),
                                                  sdekit::reaction("bind", "A + B -> C", sdekit::mass_action(2.0)),
                                                  sdekit::reaction("unbind", "C -> A + B", sdekit::mass_action(0.1)));
-  sdekit::EnsembleOptions o;
+  sdekit::JumpOptions o;
   o.particles = 2000;
   o.seed = 41;
   o.t1 = 4;
-  o.dt = 0.05;
+  o.observe_dt = 0.05;
   for (int k = 1; k <= 80; ++k) o.save_times.push_back(0.05 * k);
   // A coarse ε and no SSA fallback make leaps as aggressive as possible, so negatives would be proposed often.
   sdekit::TauLeapingOptions aggressive;
@@ -295,18 +297,21 @@ TEST_CASE("tau-leaping never produces a negative count") {
 
 TEST_CASE("SSA, tau-leaping and CLE ensembles are bitwise reproducible for 1 and 2 threads") {
   const auto net = immigration_death(50, 0.5);
-  sdekit::EnsembleOptions o;
+  sdekit::JumpOptions o;
   o.particles = 1000;
   o.seed = 51;
   o.t1 = 4;
-  o.dt = 0.5;
+  o.observe_dt = 0.5;
   o.block_size = 37;
   o.save_times = {1, 4};
   auto run_all = [&](int threads) {
     auto oo = o;
     oo.threads = threads;
     oo.schedule = threads == 1 ? sdekit::Schedule::static_blocks : sdekit::Schedule::dynamic_blocks;
-    auto oc = oo;
+    sdekit::EnsembleOptions oc;
+    static_cast<sdekit::RunOptions&>(oc) = oo;
+    oc.t1 = oo.t1;
+    oc.save_times = oo.save_times;
     oc.dt = 0.05;
     return std::tuple{sdekit::simulate_ssa(net, oo), sdekit::simulate_tau_leaping(net, oo),
                       sdekit::simulate_cle(sdekit::EulerMaruyama{}, net, oc)};
@@ -362,10 +367,9 @@ TEST_CASE("reaction network input errors name the argument") {
       reaction("bad", "-> X", [](const Eigen::Matrix<double, 1, 1>& x) { return 3.0 - x[0]; }));
   CHECK(contains(message_of([&] { bad.propensities(Eigen::Matrix<double, 1, 1>(5.0)); }),
                  "propensity of reaction 'bad' = -2 must be non-negative and finite"));
-  sdekit::EnsembleOptions o;
+  sdekit::JumpOptions o;
   o.particles = 10;
   o.t1 = 1;
-  o.dt = 1;
   for (const auto& r : {sdekit::simulate_ssa(bad, o), sdekit::simulate_tau_leaping(bad, o)}) {
     REQUIRE(r.failures.size() == 10);
     CHECK(contains(r.failures[3].reason, "propensity of reaction 'bad' = -2"));
@@ -430,4 +434,38 @@ TEST_CASE("at large counts tau-leaping leaps: far fewer random draws than SSA ev
   // One unit of time moves X by about ±sqrt(2000) ≈ 45 around 10^4 either way.
   CHECK(std::abs(x_tau[0] - 10000) < 400);
   CHECK(std::abs(x_ssa[0] - 10000) < 400);
+}
+
+TEST_CASE("JumpOptions::observe_dt only sets where the state is observed; EnsembleOptions still works, deprecated") {
+  const auto net = immigration_death(50, 0.5);
+  sdekit::JumpOptions o;
+  o.particles = 200;
+  o.seed = 61;
+  o.t1 = 4;
+  o.save_times = {1, 4};
+  o.keep_paths = {3};
+  const auto saves_only = sdekit::simulate_ssa(net, o);
+  CHECK(saves_only.paths[0].times == std::vector<double>{0, 1, 4});
+  o.observe_dt = 0.5;
+  const auto observed = sdekit::simulate_ssa(net, o);
+  CHECK(observed.paths[0].times.size() == 9);
+  // The EnsembleOptions overloads (dt = the observation spacing) give the same bits.
+  sdekit::EnsembleOptions e;
+  static_cast<sdekit::RunOptions&>(e) = o;
+  e.t1 = o.t1;
+  e.save_times = o.save_times;
+  e.dt = o.observe_dt;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const auto old_ssa = sdekit::simulate_ssa(net, e);
+  const auto old_tau = sdekit::simulate_tau_leaping(net, e);
+#pragma GCC diagnostic pop
+  const auto tau = sdekit::simulate_tau_leaping(net, o);
+  for (std::size_t s = 0; s < 2; ++s) {
+    CHECK((old_ssa.values[s].array() == observed.values[s].array()).all());
+    CHECK((old_tau.values[s].array() == tau.values[s].array()).all());
+  }
+  o.observe_dt = -1;
+  CHECK(message_of([&] { sdekit::simulate_ssa(net, o); }) ==
+        "sdekit::simulate_ssa: observe_dt = -1 must be 0 (save times only) or positive");
 }

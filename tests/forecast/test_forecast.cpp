@@ -338,3 +338,14 @@ TEST_CASE("ForecastOptions is a RunOptions with 4000 particles; the whole slice 
     CHECK(a.points[k].median == b.points[k].median);
   }
 }
+
+TEST_CASE("closed-form forecasts refuse a NaN start time or a fit with a NaN parameter, naming it") {
+  const std::vector<double> horizons{1.0, 2.0};
+  const std::vector<double> levels{0.9};
+  check_throws_naming([&] { forecast_closed_form(ou_fit(0.5, 10, 2), std::nan(""), 14.0, horizons, levels); },
+                      "sdekit::forecast_closed_form: t0 = nan must be finite");
+  check_throws_naming([&] { forecast_closed_form(ou_fit(std::nan(""), 10, 2), 0.0, 14.0, horizons, levels); },
+                      "sdekit::forecast_closed_form: fit.parameters = (nan, 10, 2) must be finite");
+  check_throws_naming([&] { forecast_closed_form(gbm_fit(0.1, std::nan("")), 0.0, 14.0, horizons, levels); },
+                      "fit.parameters = (0.1, nan) must be finite");
+}

@@ -189,3 +189,21 @@ TEST_CASE("a bad delimiter is an invalid argument naming it") {
   CHECK(ts.values[0][0] == 2.5);
   CHECK(ts.size() == 3);
 }
+
+TEST_CASE("a header of a million distinct names is checked in linear time; a duplicate among them is found") {
+  std::string header = "t";
+  for (int c = 0; c < 1000000; ++c) header += ",c" + std::to_string(c);
+  // Linear: this takes well under a second (the old pairwise check did not finish in 60 s). A duplicate at the end
+  // is found and named with both columns.
+  expect_error(header + ",c17\n1,2\n", 1, 1000002, "duplicate column name \"c17\" (also column 19)");
+}
+
+TEST_CASE("a directory given as the path is an error naming the path") {
+  try {
+    read_time_series(SDEKIT_TEST_DATA_DIR);
+    FAIL("expected a CsvError");
+  } catch (const CsvError& e) {
+    CHECK(e.file() == SDEKIT_TEST_DATA_DIR);
+    CHECK(std::string(e.what()).find(std::string(SDEKIT_TEST_DATA_DIR) + ":0:0: is a directory, not a file") == 0);
+  }
+}

@@ -75,8 +75,10 @@ inline constexpr bool is_wiener_increment_v = std::is_arithmetic_v<Inc> || is_ei
 /// The Brownian information an increment type carries.
 template <class Inc>
 inline constexpr NoiseInformation information_of_v = NoiseInformation::wiener;
+/// A TimeIntegralIncrement carries ΔW and I_(1,0).
 template <class W>
 inline constexpr NoiseInformation information_of_v<TimeIntegralIncrement<W>> = NoiseInformation::time_integral;
+/// A LevyAreaIncrement carries ΔW and the Lévy areas.
 template <class W>
 inline constexpr NoiseInformation information_of_v<LevyAreaIncrement<W>> = NoiseInformation::levy_area;
 

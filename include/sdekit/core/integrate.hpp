@@ -9,6 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,14 +19,39 @@ namespace sdekit {
 
 /// An observer that does nothing.
 struct NullObserver {
+  /// Ignores the state x at time t.
   template <class X>
   void operator()(const X&, double) const {}
+};
+
+/// What integrate does when a step makes the state non-finite (NaN or ±inf).
+enum class OnNonFinite {
+  stop,       ///< throw NonFiniteState at the first such step (the default: a silent NaN helps nobody)
+  keep_going  ///< carry on, for users who want to see the NaNs
+};
+
+/// Thrown by integrate when a step makes the state non-finite (OnNonFinite::stop); says which step and when.
+class NonFiniteState : public std::runtime_error {
+ public:
+  /// The message names `where`, the step, its time span and the state.
+  NonFiniteState(std::string_view where, std::size_t step, double t_from, double t_to, const std::string& state)
+      : std::runtime_error(std::string(where) + ": the state turned non-finite in step " + std::to_string(step) +
+                           " from t = " + detail::to_text(t_from) + " to t = " + detail::to_text(t_to) +
+                           ": x = " + state + " (pass sdekit::OnNonFinite::keep_going to continue anyway)"),
+        step_(step),
+        time_(t_from) {}
+  std::size_t step() const { return step_; }  ///< index of the step that failed (0-based)
+  double time() const { return time_; }       ///< time at the start of that step
+
+ private:
+  std::size_t step_;
+  double time_;
 };
 
 namespace detail {
 template <class Stepper, class P, class X, class Noise, class OnStep>
 void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, Noise& noise, std::string_view where,
-              OnStep&& on_step) {
+              OnNonFinite on_non_finite, OnStep&& on_step) {
   static_assert(check_stepper<Stepper, P, X>());
   using Inc = increment_t<Stepper, P, X>;
   static_assert(check_noise_source<Noise, Inc>());
@@ -34,29 +62,33 @@ void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, No
     const double h = grid.step_size(k);
     noise(static_cast<std::uint64_t>(k), t, h, inc);
     stepper.do_step(problem, x, t, h, inc);
+    if (on_non_finite == OnNonFinite::stop && !all_finite(x))
+      throw NonFiniteState(where, k, t, grid.time(k + 1), to_text(x));
     on_step(k + 1);
   }
 }
 }  // namespace detail
 
 /// Integrates x from t0 to t1 with steps dt (the last one shortened to land on t1), calling obs(x, t) at t0 and
-/// after every step. Returns the number of steps. Throws std::invalid_argument for dt ≤ 0, t1 < t0, a
-/// non-finite x0, or diffusion sizes that disagree with the state.
+/// after every step. Returns the number of steps. Throws std::invalid_argument for dt ≤ 0, t1 < t0, more than
+/// TimeGrid::max_steps steps, a non-finite x0, or drift/diffusion sizes that disagree with the state (checked every
+/// step for dynamic sizes); throws NonFiniteState at the first step that makes x non-finite unless `on_non_finite`
+/// is OnNonFinite::keep_going (x is then left as that step made it).
 template <class Stepper, class P, class X, class Noise, class Observer = NullObserver>
 std::size_t integrate(Stepper& stepper, const P& problem, X& x, double t0, double t1, double dt, Noise&& noise,
-                      Observer&& obs = {}) {
+                      Observer&& obs = {}, OnNonFinite on_non_finite = OnNonFinite::stop) {
   const TimeGrid grid(t0, t1, dt, {}, "sdekit::integrate");
   obs(std::as_const(x), grid.time(0));
-  detail::run_grid(stepper, problem, x, grid, noise, "sdekit::integrate",
+  detail::run_grid(stepper, problem, x, grid, noise, "sdekit::integrate", on_non_finite,
                    [&](std::size_t k) { obs(std::as_const(x), grid.time(k)); });
   return grid.steps();
 }
 
 /// Integrates x from times.front() to times.back() with steps of at most dt, landing exactly on every time in
-/// `times` and calling obs(x, t) there (and only there). Returns the number of steps.
+/// `times` and calling obs(x, t) there (and only there). Returns the number of steps. Errors as for integrate.
 template <class Stepper, class P, class X, class Noise, class Observer>
 std::size_t integrate_times(Stepper& stepper, const P& problem, X& x, const std::vector<double>& times, double dt,
-                            Noise&& noise, Observer&& obs) {
+                            Noise&& noise, Observer&& obs, OnNonFinite on_non_finite = OnNonFinite::stop) {
   detail::require(!times.empty(), "sdekit::integrate_times", "times.size()", times.size(), "must be at least 1");
   const TimeGrid grid(times.front(), times.back(), dt, times, "sdekit::integrate_times", "times");
   std::size_t next_save = 0;
@@ -67,7 +99,7 @@ std::size_t integrate_times(Stepper& stepper, const P& problem, X& x, const std:
     }
   };
   observe_saves(0);
-  detail::run_grid(stepper, problem, x, grid, noise, "sdekit::integrate_times", observe_saves);
+  detail::run_grid(stepper, problem, x, grid, noise, "sdekit::integrate_times", on_non_finite, observe_saves);
   return grid.steps();
 }
 

@@ -6,6 +6,7 @@
 #include <sdekit/core/state.hpp>
 
 #include <concepts>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -29,10 +30,10 @@ struct commutative_t {
   explicit commutative_t() = default;
 };
 
-inline constexpr ito_t ito{};
-inline constexpr stratonovich_t stratonovich{};
-inline constexpr additive_t additive{};
-inline constexpr commutative_t commutative{};
+inline constexpr ito_t ito{};                    ///< make_sde option: Itô calculus (the default)
+inline constexpr stratonovich_t stratonovich{};  ///< make_sde option: Stratonovich calculus
+inline constexpr additive_t additive{};          ///< make_sde option: b does not depend on x
+inline constexpr commutative_t commutative{};    ///< make_sde option: the columns of a general b commute
 
 /// How the Wiener processes enter: one (scalar), one per component (diagonal), or m of them through an n×m matrix.
 enum class NoiseKind { scalar, diagonal, general };
@@ -51,6 +52,7 @@ struct Sde {
   static constexpr bool is_stratonovich = Stratonovich;  ///< Stratonovich rather than Itô
   static constexpr bool is_additive = Additive;          ///< b independent of x (declared)
   static constexpr bool is_commutative = Commutative;    ///< general noise declared commutative
+  /// An analytic ∂b/∂x was given (with_diffusion_derivative).
   static constexpr bool has_diffusion_derivative = !std::is_same_v<DiffusionDerivative, no_derivative>;
 
   /// The same problem with an analytic ∂b/∂x(x, t), which Milstein then uses instead of a finite difference.
@@ -89,6 +91,7 @@ auto make_sde(Drift drift, Diffusion diffusion, Options...) {
 /// True for the types make_sde returns.
 template <class T>
 inline constexpr bool is_sde_v = false;
+/// An Sde is one.
 template <class D, class B, bool S, bool A, bool C, class DB>
 inline constexpr bool is_sde_v<Sde<D, B, S, A, C, DB>> = true;
 
@@ -221,5 +224,54 @@ std::size_t noise_dimension(const P& problem, const X& x, double t, std::string_
     else return static_cast<std::size_t>(b.cols());
   }
 }
+
+namespace detail {
+
+template <class T>
+constexpr bool has_dynamic_size() {
+  if constexpr (std::is_arithmetic_v<T>) return false;
+  else return T::RowsAtCompileTime == Eigen::Dynamic || T::ColsAtCompileTime == Eigen::Dynamic;
+}
+
+/// Throws std::invalid_argument unless the diffusion value b (or its derivative, `name`) has the shape that state x
+/// and Wiener increment dW need at time t. Only dynamic sizes can disagree; for fixed sizes this compiles to nothing.
+template <class P, class X, class B, class Inc>
+void check_diffusion_shape(const B& b, const X& x, const Inc& dW, double t, std::string_view name) {
+  if constexpr (has_dynamic_size<B>() || has_dynamic_size<X>() || has_dynamic_size<Inc>()) {
+    // Messages are built only on failure: this runs every step.
+    if (b.rows() != x.size())
+      throw_invalid("sdekit::do_step", "rows of " + std::string(name), b.rows(),
+                    "must equal the state size " + to_text(x.size()) + " (at t = " + to_text(t) + ")");
+    if constexpr (noise_kind_v<P, X> == NoiseKind::general)
+      if (b.cols() != dW.size())
+        throw_invalid("sdekit::do_step", "columns of " + std::string(name), b.cols(),
+                      "must equal the number of Wiener processes of the run " + to_text(dW.size()) +
+                          " (at t = " + to_text(t) + ")");
+  } else {
+    (void)b, (void)x, (void)dW, (void)t, (void)name;
+  }
+}
+
+/// a(x, t), with its size checked against x where sizes are dynamic: a drift whose size changes during a run is
+/// an error naming the time, not a read past the state. (One comparison next to the vector's allocation.)
+template <class P, class X>
+X drift_at(const P& problem, const X& x, double t) {
+  X a = problem.drift(x, t);
+  if constexpr (has_dynamic_size<X>())
+    if (a.size() != x.size())
+      throw_invalid("sdekit::do_step", "size of a(x, t)", a.size(),
+                    "must equal the state size " + to_text(x.size()) + " (at t = " + to_text(t) + ")");
+  return a;
+}
+
+/// b(x, t), with its shape checked against x and dW where sizes are dynamic (see check_diffusion_shape).
+template <class P, class X, class Inc>
+diffusion_value_t<P, X> diffusion_at(const P& problem, const X& x, double t, const Inc& dW) {
+  diffusion_value_t<P, X> b = problem.diffusion(x, t);
+  check_diffusion_shape<P>(b, x, dW, t, "b(x, t)");
+  return b;
+}
+
+}  // namespace detail
 
 }  // namespace sdekit

@@ -15,8 +15,12 @@ namespace sdekit {
 /// Step boundaries over [t0, t1] with step dt, split at the save times; see the file comment.
 class TimeGrid {
  public:
+  /// The most steps a grid may have (10^8: its boundaries alone take 800 MB); more is refused naming dt.
+  static constexpr std::size_t max_steps = 100'000'000;
+
   /// Throws std::invalid_argument (naming `where`, and the save times as `save_name`) for dt ≤ 0, t1 < t0,
-  /// non-finite values, or save times that decrease or lie outside [t0, t1]. No save times means "save at t1".
+  /// non-finite values, more than max_steps steps, or save times that decrease or lie outside [t0, t1]. No save times
+  /// means "save at t1".
   TimeGrid(double t0, double t1, double dt, const std::vector<double>& save_times = {},
            std::string_view where = "sdekit::TimeGrid", std::string_view save_name = "save_times") {
     detail::require(std::isfinite(t0), where, "t0", t0, "must be finite");
@@ -34,6 +38,10 @@ class TimeGrid {
     // Times closer than this to a grid point are that grid point: no sliver steps from rounding.
     const double snap = 1e-9 * dt;
     const double span = (t1 - t0) / dt;
+    // Refused before the cast below (undefined for huge spans) and before the boundaries are allocated.
+    detail::require(span <= static_cast<double>(max_steps), where, "dt", dt,
+                    "gives " + detail::to_text(std::ceil(span)) + " steps over [t0, t1] = [" + detail::to_text(t0) +
+                        ", " + detail::to_text(t1) + "], more than TimeGrid::max_steps = " + std::to_string(max_steps));
     std::size_t steps = static_cast<std::size_t>(std::ceil(span - 1e-9));
     times_.reserve(steps + saves.size() + 1);
     for (std::size_t k = 0; k < steps; ++k) times_.push_back(t0 + static_cast<double>(k) * dt);

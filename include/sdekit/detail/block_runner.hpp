@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -56,8 +57,8 @@ struct BlockRunner {
   std::size_t begin;
   std::size_t count;
   std::size_t m;
-  std::vector<X> xs, ys;    // states before and after the current step
-  std::vector<P> problems;  // per-particle problems of a sweep
+  std::vector<X> xs, ys;                   // states before and after the current step
+  std::vector<std::optional<P>> problems;  // per-particle problems of a sweep (none where the factory threw)
   std::vector<unsigned char> alive;
   std::size_t dead = 0;
   std::vector<double> z_even, z_odd;          // N(0,1) of steps 2j and 2j+1, component-major
@@ -94,24 +95,33 @@ struct BlockRunner {
   }
 
   const P& problem_of(std::size_t p) const {
-    if constexpr (is_per_particle_v<Problem>) return problems[p];
+    if constexpr (is_per_particle_v<Problem>) return *problems[p];
     else {
       (void)p;
       return problem;
     }
   }
 
-  void add_problem(std::size_t p) {
-    if constexpr (is_per_particle_v<Problem>) problems.push_back(problem.make(begin + p));
+  /// Makes particle p's problem (per_particle runs); returns why it could not be made, or an empty string.
+  std::string add_problem(std::size_t p) {
+    if constexpr (is_per_particle_v<Problem>) {
+      try {
+        problems.emplace_back(problem.make(begin + p));
+      } catch (...) {
+        problems.emplace_back();
+        return current_exception_reason("the per_particle problem factory");
+      }
+    } else {
+      (void)p;
+    }
+    return {};
   }
 
-  void start(std::size_t p, X x) {
-    add_problem(p);
-    xs.push_back(std::move(x));
-  }
+  /// Adds the next particle (after add_problem) with initial state x.
+  void start(X x) { xs.push_back(std::move(x)); }
 
+  /// Adds the next particle (after add_problem) as failed at the start, for `reason`.
   void start_failed(std::size_t p, const X& x, std::string reason) {
-    add_problem(p);
     recorder.fail(begin + p, 0, x, std::move(reason));
     alive[p] = 0;
     ++dead;

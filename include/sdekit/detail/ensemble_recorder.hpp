@@ -12,15 +12,45 @@
 #include <sdekit/ensemble/statistics.hpp>
 
 #include <Eigen/Core>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <new>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace sdekit::detail {
+
+/// Bytes an ensemble's result takes: one double per component, particle and save time, plus one index per particle.
+inline double result_bytes(std::size_t particles, std::size_t saves, std::size_t dimension) {
+  return static_cast<double>(particles) *
+         (static_cast<double>(saves) * static_cast<double>(dimension) * sizeof(double) + sizeof(long));
+}
+
+/// The machine's physical memory in bytes, or 0 where it cannot be asked.
+inline double physical_memory_bytes() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) return static_cast<double>(pages) * static_cast<double>(page);
+#endif
+  return 0.0;
+}
+
+/// Refuses, naming `particles`, a run whose result cannot fit in this machine's memory, before anything is
+/// allocated (a std::bad_alloc later would not say why).
+inline void check_result_memory(std::size_t particles, std::size_t saves, std::size_t dimension,
+                                std::string_view where) {
+  const double needed = result_bytes(particles, saves, dimension);
+  const double available = physical_memory_bytes();
+  require(available == 0.0 || needed <= available, where, "particles", particles,
+          "needs " + to_text(needed / 1e9) + " GB for the result (" + std::to_string(saves) + " save times × " +
+              std::to_string(dimension) + " components × 8 bytes per particle, plus 8), more than this machine's " +
+              to_text(available / 1e9) + " GB of memory");
+}
 
 /// Collects each particle's saves, failures and kept path into the result; safe for concurrent particles.
 template <class X>

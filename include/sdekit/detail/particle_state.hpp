@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace sdekit::detail {
@@ -47,15 +50,45 @@ const char* failure_reason(const X& x, const Domain& inside) {
   return nullptr;
 }
 
-/// Why a particle's initial state cannot start (a size other than particle 0's, or a non-finite component), or an
-/// empty string. The domain is not checked at the start: a particle leaves it only by a step.
+/// Why a particle's initial state cannot start (a size other than the reference particle's, or a non-finite
+/// component), or an empty string. The domain is not checked at the start: a particle leaves it only by a step.
 template <class X>
-std::string initial_failure(const X& x, std::size_t dimension) {
+std::string initial_failure(const X& x, std::size_t dimension, std::size_t reference) {
   if (state_size(x) != dimension)
-    return "initial state has " + std::to_string(state_size(x)) + " components, particle 0 has " +
-           std::to_string(dimension);
+    return "initial state has " + std::to_string(state_size(x)) + " components, particle " + std::to_string(reference) +
+           " has " + std::to_string(dimension);
   if (failure_reason(x, AnyState{})) return "non-finite initial state";
   return {};
+}
+
+/// The message of the exception being handled; for catch (...) blocks.
+inline std::string current_exception_message() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+}
+
+/// "<what_threw> threw: <message of the exception being handled>"; for catch (...) blocks.
+inline std::string current_exception_reason(std::string_view what_threw) {
+  return std::string(what_threw) + " threw: " + current_exception_message();
+}
+
+/// Sets x to particle i's initial state and returns why it cannot start, or an empty string. A sampler that throws
+/// fails this particle only (x is then all NaN): one bad draw must not abort the ensemble.
+template <class Init, class X>
+std::string start_state(const Init& x0, std::uint64_t seed, std::size_t i, std::size_t dimension, std::size_t reference,
+                        X& x) {
+  try {
+    x = make_initial_state(x0, seed, i);
+  } catch (...) {
+    x = make_state<X>(dimension, std::numeric_limits<double>::quiet_NaN());
+    return current_exception_reason("the initial-state sampler");
+  }
+  return initial_failure(x, dimension, reference);
 }
 
 }  // namespace sdekit::detail

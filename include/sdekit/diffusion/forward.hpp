@@ -55,6 +55,19 @@ namespace detail {
 inline void check_end_time(double T, std::string_view where) {
   require(std::isfinite(T) && T > 0, where, "T", T, "must be positive and finite");
 }
+/// Checks a custom β(t) on 1025 evenly spaced times of [0, T] (cheap, once per process): a negative or non-finite
+/// β would make every particle fail later, so it is refused here naming the first time where it is wrong.
+template <class Schedule>
+void check_custom_beta(const Schedule& b, std::string_view where) {
+  check_end_time(b.T, where);
+  constexpr int points = 1024;
+  for (int k = 0; k <= points; ++k) {
+    const double t = b.T * k / points;
+    const double value = b.beta(t);
+    if (!(std::isfinite(value) && value >= 0))
+      throw_invalid(where, "beta(t)", value, "must be finite and >= 0 on [0, T]; it is not at t = " + to_text(t));
+  }
+}
 inline void check_linear_beta(const LinearBeta& b, std::string_view where) {
   check_end_time(b.T, where);
   require(std::isfinite(b.beta_min) && b.beta_min >= 0, where, "beta_min", b.beta_min, "must be finite and >= 0");
@@ -117,7 +130,7 @@ class VpSde : public LinearForwardProcess<VpSde<Schedule>> {
   /// With the schedule's β(t) (defaults: β_min 0.1, β_max 20, T = 1).
   explicit VpSde(Schedule schedule = {}) : schedule_(std::move(schedule)) {
     if constexpr (std::is_same_v<Schedule, LinearBeta>) detail::check_linear_beta(schedule_, "sdekit::VpSde");
-    else detail::check_end_time(schedule_.T, "sdekit::VpSde");
+    else detail::check_custom_beta(schedule_, "sdekit::VpSde");
   }
   double end_time() const { return schedule_.T; }                                                 ///< T
   double beta(double t) const { return schedule_.beta(t); }                                       ///< β(t)
@@ -139,7 +152,7 @@ class SubVpSde : public LinearForwardProcess<SubVpSde<Schedule>> {
   /// With the schedule's β(t) (defaults: β_min 0.1, β_max 20, T = 1).
   explicit SubVpSde(Schedule schedule = {}) : schedule_(std::move(schedule)) {
     if constexpr (std::is_same_v<Schedule, LinearBeta>) detail::check_linear_beta(schedule_, "sdekit::SubVpSde");
-    else detail::check_end_time(schedule_.T, "sdekit::SubVpSde");
+    else detail::check_custom_beta(schedule_, "sdekit::SubVpSde");
   }
   double end_time() const { return schedule_.T; }                                ///< T
   double beta(double t) const { return schedule_.beta(t); }                      ///< β(t)

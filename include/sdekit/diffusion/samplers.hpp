@@ -15,6 +15,7 @@
 #include <sdekit/core/problem.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/core/state.hpp>
+#include <sdekit/core/time_grid.hpp>
 
 #include <boost/numeric/odeint.hpp>
 
@@ -131,6 +132,7 @@ void from_ode_state(const S& s, X& x) {
 
 /// The sampling times t_0 = T > t_1 > … > t_K ≥ ε from the options (uniform grid, or the user's grid reversed).
 inline std::vector<double> sampling_times(const ReverseSampleOptions& o, double T, const char* where) {
+  validate_run_options(o, where);  // first, so that errors name the sampler rather than the ensemble under it
   std::vector<double> times;
   if (!o.time_grid.empty()) {
     const auto& g = o.time_grid;
@@ -147,6 +149,8 @@ inline std::vector<double> sampling_times(const ReverseSampleOptions& o, double 
   }
   check_epsilon(o.epsilon, T, where);
   require(o.steps >= 1, where, "steps", o.steps, "must be at least 1");
+  require(o.steps <= TimeGrid::max_steps, where, "steps", o.steps,
+          "must be at most TimeGrid::max_steps = " + std::to_string(TimeGrid::max_steps));
   times.resize(o.steps + 1);
   for (std::size_t k = 0; k <= o.steps; ++k)
     times[k] = T - static_cast<double>(k) * (T - o.epsilon) / static_cast<double>(o.steps);

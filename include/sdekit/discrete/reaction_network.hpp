@@ -14,6 +14,7 @@
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/problem.hpp>
+#include <sdekit/discrete/jump_options.hpp>
 
 #include <Eigen/Core>
 
@@ -415,30 +416,30 @@ auto make_reaction_network(const std::array<std::string, N>& species, const std:
 /// True for the types make_reaction_network returns.
 template <class T>
 inline constexpr bool is_reaction_network_v = false;
+/// A ReactionNetwork is one.
 template <int N, class... P>
 inline constexpr bool is_reaction_network_v<ReactionNetwork<N, P...>> = true;
 
 /// Exact stochastic simulation (Gillespie's direct method) of options.particles runs from the network's initial
-/// counts. options.dt only sets where the state is observed (the simulation is exact between grid points; use
-/// dt = t1 − t0 when the save times are all you need). A negative or non-finite propensity fails that particle
-/// with a message naming the reaction.
+/// counts, observed at the save times (and every observe_dt for kept paths). A negative or non-finite propensity
+/// fails that particle with a message naming the reaction.
 template <class Network>
   requires is_reaction_network_v<Network>
-auto simulate_ssa(const Network& network, const EnsembleOptions& options) {
+auto simulate_ssa(const Network& network, const JumpOptions& options) {
   using State = typename Network::State;
   return simulate_process_ensemble(
       network.initial_counts(),
       [&network](State& x, double t_from, double t_to, RandomStream& rng) {
         network.ssa_advance(x, t_from, t_to, rng);
       },
-      options);
+      detail::observation_options(options, "sdekit::simulate_ssa"));
 }
 
-/// Tau-leaping of options.particles runs (see ReactionNetwork::tau_leap_advance); options.dt sets where the state is
-/// observed and bounds the leaps, which end on the grid points.
+/// Tau-leaping of options.particles runs (see ReactionNetwork::tau_leap_advance), observed at the save times (and
+/// every observe_dt for kept paths; leaps end on those times).
 template <class Network>
   requires is_reaction_network_v<Network>
-auto simulate_tau_leaping(const Network& network, const EnsembleOptions& options, const TauLeapingOptions& tau = {}) {
+auto simulate_tau_leaping(const Network& network, const JumpOptions& options, const TauLeapingOptions& tau = {}) {
   using State = typename Network::State;
   constexpr const char* where = "sdekit::simulate_tau_leaping";
   detail::require(tau.epsilon > 0 && tau.epsilon < 1, where, "epsilon", tau.epsilon, "must lie in (0, 1)");
@@ -451,7 +452,35 @@ auto simulate_tau_leaping(const Network& network, const EnsembleOptions& options
       [&network, tau](State& x, double t_from, double t_to, RandomStream& rng) {
         network.tau_leap_advance(x, t_from, t_to, rng, tau);
       },
-      options);
+      detail::observation_options(options, where));
+}
+
+/// The JumpOptions of an EnsembleOptions: its dt becomes the observation spacing observe_dt.
+inline JumpOptions jump_options(const EnsembleOptions& options) {
+  JumpOptions o;
+  static_cast<RunOptions&>(o) = options;
+  o.t0 = options.t0;
+  o.t1 = options.t1;
+  o.save_times = options.save_times;
+  o.keep_paths = options.keep_paths;
+  o.observe_dt = options.dt;
+  return o;
+}
+
+/// Compatibility: simulate_ssa with EnsembleOptions, whose dt is then only the observation spacing.
+template <class Network>
+  requires is_reaction_network_v<Network>
+[[deprecated("pass sdekit::JumpOptions (observe_dt is the observation spacing; the SSA has no step)")]] auto
+simulate_ssa(const Network& network, const EnsembleOptions& options) {
+  return simulate_ssa(network, jump_options(options));
+}
+
+/// Compatibility: simulate_tau_leaping with EnsembleOptions, whose dt is then only the observation spacing.
+template <class Network>
+  requires is_reaction_network_v<Network>
+[[deprecated("pass sdekit::JumpOptions (observe_dt is the observation spacing; tau-leaping picks its leaps)")]] auto
+simulate_tau_leaping(const Network& network, const EnsembleOptions& options, const TauLeapingOptions& tau = {}) {
+  return simulate_tau_leaping(network, jump_options(options), tau);
 }
 
 /// The chemical Langevin equation of the network as an Itô SDE with general noise, one Wiener process per reaction:

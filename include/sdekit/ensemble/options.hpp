@@ -19,13 +19,16 @@ namespace sdekit {
 /// How OpenMP hands out blocks of particles to threads; results do not depend on it.
 enum class Schedule { static_blocks, dynamic_blocks };
 
+/// The most OpenMP threads a run may ask for; more is refused (libgomp crashes creating 10^6 threads).
+inline constexpr int max_threads = 1024;
+
 /// What every ensemble run has: the particles, the seed, and how the work is split; none but particles and seed
 /// changes the results.
 struct RunOptions {
-  std::size_t particles = 1000;                 ///< number of particles N
-  std::uint64_t seed = 0;                       ///< seed of all the run's random numbers
-  int threads = 0;                              ///< OpenMP threads; 0: OpenMP's default (OMP_NUM_THREADS)
-  std::size_t block_size = 256;                 ///< particles per block (a work unit); does not change results
+  std::size_t particles = 1000;  ///< number of particles N
+  std::uint64_t seed = 0;        ///< seed of all the run's random numbers
+  int threads = 0;               ///< OpenMP threads; 0: OpenMP's default (OMP_NUM_THREADS); at most max_threads
+  std::size_t block_size = 256;  ///< particles per block (a work unit); does not change results
   Schedule schedule = Schedule::static_blocks;  ///< OpenMP schedule over blocks; does not change results
   /// Called with the fraction of particles done (increasing, one call at a time, from any thread).
   std::function<void(double)> progress;
@@ -58,6 +61,8 @@ inline void validate_run_options(const RunOptions& options, std::string_view whe
   require(options.particles <= (std::size_t{1} << 32), where, "particles", options.particles, "must be at most 2^32");
   require(options.block_size >= 1, where, "block_size", options.block_size, "must be at least 1");
   require(options.threads >= 0, where, "threads", options.threads, "must be 0 (OpenMP default) or positive");
+  require(options.threads <= max_threads, where, "threads", options.threads,
+          "must be at most sdekit::max_threads = " + std::to_string(max_threads));
 }
 
 /// Checks an EnsembleOptions' own fields besides the RunOptions ones (the time grid checks t0, t1, dt, saves).

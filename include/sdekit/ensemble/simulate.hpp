@@ -40,20 +40,29 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
   const TimeGrid& grid = start.grid;
   const std::size_t dimension = start.dimension;
 
-  auto problem_of = [&](std::size_t i) -> decltype(auto) {
-    if constexpr (detail::is_per_particle_v<Problem>) return problem.make(i);
-    else return (problem);
+  // The noise dimension comes from the first particle whose problem can be made (a throwing factory fails only
+  // its own particle); the sizes are checked on the reference particle's state.
+  auto noise_dimension_of = [&](const auto& particle_problem) {
+    return noise_dimension(particle_problem, start.first, options.t0, where);
   };
-  const std::size_t m = noise_dimension(problem_of(0), start.first, options.t0, where);
+  std::size_t m = 0;
+  if constexpr (detail::is_per_particle_v<Problem>)
+    m = noise_dimension_of(
+        detail::first_that_succeeds(
+            options.particles, [&](std::size_t i) { return problem.make(i); }, where, "per_particle factory")
+            .second);
+  else m = noise_dimension_of(problem);
 
   detail::EnsembleRecorder<X> recorder(options, grid, dimension);
   detail::for_each_block(options, recorder, [&](std::size_t begin, std::size_t end) {
     detail::BlockRunner<Stepper, Problem, P, X, Domain> block(stepper, problem, inside, recorder, begin, end, m,
                                                               options.increment_law, options.levy_area);
     for (std::size_t p = 0; p < block.count; ++p) {
-      X x = detail::make_initial_state(x0, options.seed, begin + p);
-      std::string failure = detail::initial_failure(x, dimension);
-      if (failure.empty()) block.start(p, std::move(x));
+      X x;
+      std::string failure = detail::start_state(x0, options.seed, begin + p, dimension, start.reference, x);
+      std::string problem_failure = block.add_problem(p);  // one entry per particle, failed or not
+      if (failure.empty()) failure = std::move(problem_failure);
+      if (failure.empty()) block.start(std::move(x));
       else block.start_failed(p, x, std::move(failure));
     }
     block.record(0);
@@ -88,8 +97,8 @@ auto simulate_process_ensemble(const Init& x0, const Advance& advance, const Ens
   detail::EnsembleRecorder<X> recorder(options, grid, dimension);
   detail::for_each_block(options, recorder, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
-      X x = detail::make_initial_state(x0, options.seed, i);
-      std::string failure = detail::initial_failure(x, dimension);
+      X x;
+      std::string failure = detail::start_state(x0, options.seed, i, dimension, start.reference, x);
       if (!failure.empty()) {
         recorder.fail(i, 0, x, std::move(failure));
         continue;

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -195,6 +196,8 @@ struct BacktestOptions {
   std::size_t horizon = 10;       ///< forecast 1 … horizon observations ahead from each origin
   std::size_t origin_step = 1;    ///< observations between successive origins
   ForecastOptions forecast;       ///< ensemble options (the seed is offset by the origin index)
+  /// Called with the fraction of origins done (0 … 1) after each origin, e.g. a sdekit::ProgressBar.
+  std::function<void(double)> progress;
 };
 
 /// Scores at one horizon (in observation steps), averaged over the origins that have an outcome there.
@@ -256,7 +259,13 @@ BacktestResult rolling_backtest(std::span<const double> times, std::span<const d
     out.rows[k].coverage.assign(levels.size(), 0.0);
     out.rows[k].naive_coverage.assign(levels.size(), 0.0);
   }
-  for (std::size_t o = options.first_origin - 1; o + 1 < values.size(); o += options.origin_step) {
+  const std::size_t first = options.first_origin - 1;
+  const std::size_t origin_count = (values.size() - 1 - first + options.origin_step - 1) / options.origin_step;
+  std::size_t origins_done = 0;
+  auto report = [&] {
+    if (options.progress) options.progress(static_cast<double>(++origins_done) / static_cast<double>(origin_count));
+  };
+  for (std::size_t o = first; o + 1 < values.size(); o += options.origin_step) {
     const std::size_t ahead = std::min(options.horizon, values.size() - 1 - o);
     std::vector<double> horizons(ahead);
     for (std::size_t k = 0; k < ahead; ++k) horizons[k] = times[o + 1 + k] - times[o];
@@ -267,6 +276,7 @@ BacktestResult rolling_backtest(std::span<const double> times, std::span<const d
       f = forecaster(train_times, train_values, std::span<const double>(horizons));
     } catch (const std::exception& e) {
       out.skipped.push_back("origin " + std::to_string(o) + ": " + e.what());
+      report();
       continue;
     }
     detail::require(f.points.size() == ahead && f.samples.size() == ahead && f.levels.size() == levels.size(), where,
@@ -287,6 +297,7 @@ BacktestResult rolling_backtest(std::span<const double> times, std::span<const d
       row.naive_crps += crps_normal(naive.points[k].mean, naive.points[k].sd, y);
       row.naive_mae += std::abs(values[o] - y);
     }
+    report();
   }
   for (BacktestRow& row : out.rows) {
     if (row.forecasts == 0) continue;
