@@ -29,19 +29,26 @@ namespace sdekit {
 
 /// The DRI1 coefficients (Debrabant & Rößler 2009, Table 1; the closed forms are checked in tests/solvers).
 struct Dri1Tableau {
-  static constexpr double a021 = 0.5, a031 = -1.0, a032 = 2.0;  ///< A^(0): drift stages
-  static constexpr double a121 = 342.0 / 491.0;                 ///< A^(1) rows 2 and 3 (equal)
-  static constexpr double b021 = 0.35505102572168223;           ///< B^(0): (6 − √6)/10
-  static constexpr double b031 = 1.579795897113271;             ///< B^(0): (3 + 2√6)/5
-  static constexpr double b121 = 0.8345883285834634;            ///< B^(1): 3√(38/491); row 3 is −b121
-  static constexpr double b221 = -0.4404947330910052;           ///< B^(2) row 2: −214/513 √(1105/991)
-  static constexpr double b222 = -0.2021335644370874;           ///< B^(2) row 2: −491/513 √(221/4955), also b223
-  static constexpr double alpha1 = 1.0 / 6, alpha2 = 2.0 / 3, alpha3 = 1.0 / 6;  ///< drift weights
-  static constexpr double c02 = 0.5, c03 = 1.0;                                  ///< drift stage times
-  static constexpr double c12 = 342.0 / 491.0;                                   ///< diffusion stage times
-  static constexpr double beta11 = 193.0 / 684.0, beta12 = 491.0 / 1368.0;       ///< β^(1) (β13 = β12)
-  static constexpr double beta22 = 0.5990977621849132;  ///< β^(2): √(491/38)/6, β23 = −β22
-  static constexpr double beta31 = -4955.0 / 7072.0, beta32 = 4955.0 / 14144.0;  ///< β^(3) (β33 = β32)
+  static constexpr double a021 = 0.5;                    ///< A^(0): drift stages
+  static constexpr double a031 = -1.0;                   ///< A^(0): drift stages
+  static constexpr double a032 = 2.0;                    ///< A^(0): drift stages
+  static constexpr double a121 = 342.0 / 491.0;          ///< A^(1) rows 2 and 3 (equal)
+  static constexpr double b021 = 0.35505102572168223;    ///< B^(0): (6 − √6)/10
+  static constexpr double b031 = 1.579795897113271;      ///< B^(0): (3 + 2√6)/5
+  static constexpr double b121 = 0.8345883285834634;     ///< B^(1): 3√(38/491); row 3 is −b121
+  static constexpr double b221 = -0.4404947330910052;    ///< B^(2) row 2: −214/513 √(1105/991)
+  static constexpr double b222 = -0.2021335644370874;    ///< B^(2) row 2: −491/513 √(221/4955), also b223
+  static constexpr double alpha1 = 1.0 / 6;              ///< drift weights
+  static constexpr double alpha2 = 2.0 / 3;              ///< drift weights
+  static constexpr double alpha3 = 1.0 / 6;              ///< drift weights
+  static constexpr double c02 = 0.5;                     ///< drift stage times
+  static constexpr double c03 = 1.0;                     ///< drift stage times
+  static constexpr double c12 = 342.0 / 491.0;           ///< diffusion stage times
+  static constexpr double beta11 = 193.0 / 684.0;        ///< β^(1) (β13 = β12)
+  static constexpr double beta12 = 491.0 / 1368.0;       ///< β^(1) (β13 = β12)
+  static constexpr double beta22 = 0.5990977621849132;   ///< β^(2): √(491/38)/6, β23 = −β22
+  static constexpr double beta31 = -4955.0 / 7072.0;     ///< β^(3) (β33 = β32)
+  static constexpr double beta32 = 4955.0 / 14144.0;     ///< β^(3) (β33 = β32)
   static constexpr double beta42 = -0.5918827808310898;  ///< β^(4): −√(4955/221)/8, β43 = −β42
   // Row 3 of B^(2) is minus row 2 and row 3 of B^(1) minus row 2: the stages come in ± pairs.
 };

@@ -32,10 +32,14 @@ struct ErrorEstimate {
 ///   X_{n+1} = X + h Σ α_i a_i + Σ β1_i b(t + c1_i h) ΔW + Σ β2_i b(t + c1_i h) I_(1,0)/h.
 template <int S>
 struct SraTableau {
-  static constexpr int stages = S;              ///< number of stages
-  std::array<double, S> c0, c1;                 ///< drift and diffusion times
-  std::array<std::array<double, S>, S> A0, B0;  ///< strictly lower triangular
-  std::array<double, S> alpha, beta1, beta2;    ///< weights of the drift, ΔW and I_(1,0)/h terms
+  static constexpr int stages = S;          ///< number of stages
+  std::array<double, S> c0;                 ///< drift and diffusion times
+  std::array<double, S> c1;                 ///< drift and diffusion times
+  std::array<std::array<double, S>, S> A0;  ///< strictly lower triangular
+  std::array<std::array<double, S>, S> B0;  ///< strictly lower triangular
+  std::array<double, S> alpha;              ///< weights of the drift, ΔW and I_(1,0)/h terms
+  std::array<double, S> beta1;              ///< weights of the drift, ΔW and I_(1,0)/h terms
+  std::array<double, S> beta2;              ///< weights of the drift, ΔW and I_(1,0)/h terms
 };
 
 /// Coefficients of an s-stage SRI scheme for scalar (or diagonal) Itô noise (Rößler 2010, section 5): drift stages
@@ -44,10 +48,18 @@ struct SraTableau {
 ///   X_{n+1} = X + h Σ α_i a_i + Σ (β1_i ΔW + β2_i I_(1,1)/√h + β3_i I_(1,0)/h + β4_i I_(1,1,1)/h) b_i.
 template <int S>
 struct SriTableau {
-  static constexpr int stages = S;                          ///< number of stages
-  std::array<double, S> c0, c1;                             ///< drift and diffusion times
-  std::array<std::array<double, S>, S> A0, A1, B0, B1;      ///< strictly lower triangular
-  std::array<double, S> alpha, beta1, beta2, beta3, beta4;  ///< weights of the step's terms
+  static constexpr int stages = S;          ///< number of stages
+  std::array<double, S> c0;                 ///< drift and diffusion times
+  std::array<double, S> c1;                 ///< drift and diffusion times
+  std::array<std::array<double, S>, S> A0;  ///< strictly lower triangular
+  std::array<std::array<double, S>, S> A1;  ///< strictly lower triangular
+  std::array<std::array<double, S>, S> B0;  ///< strictly lower triangular
+  std::array<std::array<double, S>, S> B1;  ///< strictly lower triangular
+  std::array<double, S> alpha;              ///< weights of the step's terms
+  std::array<double, S> beta1;              ///< weights of the step's terms
+  std::array<double, S> beta2;              ///< weights of the step's terms
+  std::array<double, S> beta3;              ///< weights of the step's terms
+  std::array<double, S> beta4;              ///< weights of the step's terms
 };
 
 namespace detail {
