@@ -58,5 +58,42 @@ int main() {
     // A binomial standard error is at most 0.5 / sqrt(20000) = 0.0035.
     check((frequencies - exact).cwiseAbs().maxCoeff() < 0.02, "state frequencies at step 7");
   }
+  {
+    //[ run_control
+    // Prey birth, predation, predator death: once the predators die out the prey grow without bound.
+    const auto lv = sdekit::make_reaction_network(
+        {"prey", "predator"}, {50.0, 50.0}, sdekit::reaction("birth", "prey -> 2 prey", sdekit::mass_action(1.0)),
+        sdekit::reaction("predation", "prey + predator -> 2 predator", sdekit::mass_action(0.01)),
+        sdekit::reaction("death", "predator -> 0", sdekit::mass_action(1.0)));
+    sdekit::JumpOptions options;  // observed at t1 only (no observe_dt)
+    options.particles = 100;
+    options.t1 = 30;
+    // Stop a run when the predators are extinct; cut any run at 10^6 events or 10 s of wall time.
+    const auto control = sdekit::stop_when([](const auto& x) { return x[1] == 0; }, 1000000, 10.0);
+    const auto result = sdekit::simulate_ssa(lv, options, control);
+    const std::size_t extinct = result.count(sdekit::RunOutcome::stopped);         // predators died out before t1
+    const std::size_t cut = result.count(sdekit::RunOutcome::event_limit);         // hit the event cap
+    const sdekit::SurvivalCurve km = sdekit::first_passage_survival(result.ends);  // P(predators alive at t)
+    const double alive_at_20 = km.at(20.0);
+    //]
+    check(extinct + cut + result.count(sdekit::RunOutcome::completed) == 100, "every run ended");
+    check(alive_at_20 < 1.0 && alive_at_20 > 0.0, "some predator extinctions by t = 20");
+    //[ initial_counts
+    const auto few = lv.with_initial_counts({10.0, 5.0});  // the same reactions from other counts
+    //]
+    check(few.initial_counts()[0] == 10.0, "with_initial_counts");
+    //[ rate_equations
+    const auto ode = sdekit::solve_rate_equations(lv, {0.0, 1.0, 2.0});  // Boost.Odeint dopri5, rtol 1e-8
+    const double prey_at_2 = ode.states[2][0];
+    //]
+    check(prey_at_2 > 0.0, "rate equations");
+    //[ tau_diagnostics
+    sdekit::TauLeapingDiagnostics diagnostics;
+    options.t1 = 5;
+    (void)sdekit::simulate_tau_leaping(lv, options, {}, &diagnostics);
+    // diagnostics.leaps, .rejected_leaps, .exact_steps: how often tau-leaping really leapt
+    //]
+    check(diagnostics.leaps + diagnostics.exact_steps > 0, "tau-leaping diagnostics");
+  }
   return sdekit_snippets::failures;
 }

@@ -26,5 +26,23 @@ int main() {
   sdekit::EulerMaruyama em;
   sdekit::integrate(em, make(7), x, 0.0, 1.0, 0.05, sdekit::GaussianNoise(6, 7));
   check(x == r.values[0](0, 7), "particle 7 of the sweep is make(7) on its own noise");
+
+  {
+    //[ first_passage
+    // An Ornstein-Uhlenbeck particle from 0, absorbed when it first reaches 1, reflected at -2.
+    const auto ou = sdekit::make_sde([](double x, double) { return -x; }, [](double, double) { return 1.0; });
+    sdekit::EnsembleOptions o;
+    o.particles = 2000;
+    o.t1 = 5;
+    o.dt = 1e-3;
+    const auto runs = sdekit::simulate_controlled_ensemble(
+        sdekit::EulerMaruyama{}, ou, 0.0, o, {}, {sdekit::absorbing_above(1.0), sdekit::reflecting_below(-2.0)});
+    const sdekit::SurvivalCurve not_yet = sdekit::first_passage_survival(runs.ends);  // censored at t1 = 5
+    const double median_passage = not_yet.quantile(0.5);  // the time by which half the runs reached 1
+    //]
+    check(runs.count(sdekit::RunOutcome::stopped) + runs.count(sdekit::RunOutcome::completed) == 2000, "outcomes");
+    check(median_passage > 0.5 && median_passage < 5, "median first passage");
+    check(runs.statistics.back().min[0] >= -2.0, "reflected at -2");
+  }
   return sdekit_snippets::failures;
 }

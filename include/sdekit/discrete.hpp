@@ -5,3 +5,4 @@
 #include <sdekit/discrete/nonlinear_process.hpp>
 #include <sdekit/discrete/markov_chain.hpp>
 #include <sdekit/discrete/reaction_network.hpp>
+#include <sdekit/discrete/rate_equations.hpp>

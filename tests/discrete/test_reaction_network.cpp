@@ -1,6 +1,7 @@
 // Reaction networks: the DSMTS birth–death (001-01) and immigration–death (002-01) models judged by the suite's own
 // criteria, tau-leaping and the chemical Langevin equation against exact SSA means, non-negative tau-leaping,
 // mass-action propensities by hand, Poisson draws, reproducibility for 1 and 2 threads, and every input error.
+#include <sdekit/discrete/rate_equations.hpp>
 #include <sdekit/discrete/reaction_network.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 
@@ -14,8 +15,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+using sdekit_test::check_throws_naming;
 using sdekit_test::contains;
 using sdekit_test::message_of;
 
@@ -100,7 +103,8 @@ struct DsmtsOutcome {
 };
 
 // Runs the model n = 10^4 times with the exact SSA and applies the DSMTS criteria at t = 0 … 50.
-DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
+DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed,
+                       sdekit::SsaMethod method = sdekit::SsaMethod::automatic) {
   const std::string dir = std::string(SDEKIT_TEST_DATA_DIR) + "/dsmts/";
   const ModModel m = read_mod(dir + id + ".mod");
   REQUIRE(m.reactions.size() == 2);
@@ -121,7 +125,7 @@ DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
   o.t0 = 0;
   o.t1 = 50;
   for (int t = 0; t <= 50; ++t) o.save_times.push_back(t);
-  const auto result = sdekit::simulate_ssa(network, o);
+  const auto result = sdekit::simulate_ssa(network, o, method);
   REQUIRE(result.failures.empty());
   const double n = static_cast<double>(o.particles);
   DsmtsOutcome out;
@@ -143,9 +147,10 @@ DsmtsOutcome run_dsmts(const std::string& id, std::uint64_t seed) {
     y_max = std::max(y_max, std::abs(y));
   }
   std::printf(
-      "DSMTS %s species %s: n = 10^4, %d time points judged (t = 1..50; t = 0 exact): %d Z outside [-3, 3], "
+      "DSMTS %s species %s (%s): n = 10^4, %d time points judged (t = 1..50; t = 0 exact): %d Z outside [-3, 3], "
       "%d Y outside [-5, 5] (max |Z| = %.2f, max |Y| = %.2f)\n",
-      id.c_str(), m.species.c_str(), out.points, out.z_out, out.y_out, z_max, y_max);
+      id.c_str(), m.species.c_str(), method == sdekit::SsaMethod::next_reaction ? "next reaction" : "direct",
+      out.points, out.z_out, out.y_out, z_max, y_max);
   return out;
 }
 
@@ -167,6 +172,68 @@ TEST_CASE("DSMTS 001-01 (birth-death) and 002-01 (immigration-death) pass the su
     CHECK(out.z_out <= 2);
     CHECK(out.y_out <= 2);
   }
+}
+
+TEST_CASE("the next reaction method passes the same DSMTS criteria") {
+  for (const auto& [id, seed] : {std::pair<std::string, std::uint64_t>{"dsmts-001-01", 303}, {"dsmts-002-01", 404}}) {
+    const DsmtsOutcome out = run_dsmts(id, seed, sdekit::SsaMethod::next_reaction);
+    CHECK(out.points == 50);
+    CHECK(out.z_out <= 2);
+    CHECK(out.y_out <= 2);
+  }
+}
+
+namespace {
+
+// A chain X0 -> X1 -> … -> X_R at rate 1 per molecule, n0 molecules in X0: R reactions, R + 1 species.
+template <std::size_t... K>
+auto linear_chain(double n0, std::index_sequence<K...>) {
+  constexpr std::size_t r = sizeof...(K);
+  std::array<std::string, r + 1> species;
+  std::array<double, r + 1> counts{};
+  for (std::size_t i = 0; i <= r; ++i) species[i] = std::string("X").append(std::to_string(i));
+  counts[0] = n0;
+  // append, not operator+: GCC 12 warns falsely (-Wrestrict) on chained string additions.
+  auto equation = [](std::size_t k) {
+    return std::string("X").append(std::to_string(k)).append(" -> X").append(std::to_string(k + 1));
+  };
+  return sdekit::make_reaction_network(
+      species, counts,
+      sdekit::reaction(std::string("step").append(std::to_string(K)), equation(K), sdekit::mass_action(1.0))...);
+}
+
+}  // namespace
+
+TEST_CASE("next reaction and direct method on a 100-reaction chain: E X_k(t) = n0 e^-t t^k / k!") {
+  // Each molecule moves along the chain as a Poisson process of rate 1, so X_k(t) for k < 100 has mean
+  // n0 · Poisson(t; k). Both methods within 4.5 SE at t = 5 for k = 0, 2, 5, 8, 12; automatic picks the next reaction
+  // method here.
+  const auto chain = linear_chain(40.0, std::make_index_sequence<100>{});
+  static_assert(decltype(chain)::resolve(sdekit::SsaMethod::automatic) == sdekit::SsaMethod::next_reaction);
+  sdekit::JumpOptions o;
+  o.particles = 4000;
+  o.seed = 9;
+  o.t1 = 5;
+  o.observe_dt = 2.5;
+  for (const auto method : {sdekit::SsaMethod::direct, sdekit::SsaMethod::next_reaction}) {
+    const auto r = sdekit::simulate_ssa(chain, o, method);
+    REQUIRE(r.failures.empty());
+    const auto& s = r.statistics.back();
+    for (int k : {0, 2, 5, 8, 12}) {
+      const double exact = 40.0 * std::exp(-5.0 + k * std::log(5.0) - std::lgamma(k + 1.0));
+      INFO("method " << static_cast<int>(method) << " k = " << k << ": mean " << s.mean[k] << " exact " << exact);
+      CHECK(std::abs(s.mean[k] - exact) < 4.5 * s.standard_error()[k]);
+    }
+    CHECK(s.mean.sum() == doctest::Approx(40.0));  // molecules are conserved
+  }
+  // Reproducible for 1 and 2 threads.
+  auto o1 = o, o2 = o;
+  o1.threads = 1;
+  o2.threads = 2;
+  o2.block_size = 37;
+  const auto a = sdekit::simulate_ssa(chain, o1, sdekit::SsaMethod::next_reaction);
+  const auto b = sdekit::simulate_ssa(chain, o2, sdekit::SsaMethod::next_reaction);
+  CHECK((a.values.back().array() == b.values.back().array()).all());
 }
 
 TEST_CASE("mass-action propensities by hand") {
@@ -468,4 +535,60 @@ TEST_CASE("JumpOptions::observe_dt only sets where the state is observed; Ensemb
   o.observe_dt = -1;
   CHECK(message_of([&] { sdekit::simulate_ssa(net, o); }) ==
         "sdekit::simulate_ssa: observe_dt = -1 must be 0 (save times only) or positive");
+}
+
+TEST_CASE("tau-leaping diagnostics: leaps at large counts, exact steps at small ones, the same for 1 and 2 threads") {
+  const auto large =
+      sdekit::make_reaction_network({"X"}, {10000.0}, sdekit::reaction("in", "-> X", sdekit::mass_action(1000)),
+                                    sdekit::reaction("out", "X ->", sdekit::mass_action(0.1)));
+  const auto small =
+      sdekit::make_reaction_network({"X"}, {20.0}, sdekit::reaction("out", "X ->", sdekit::mass_action(1.0)));
+  sdekit::JumpOptions o;
+  o.particles = 64;
+  o.seed = 8;
+  o.t1 = 1;
+  o.observe_dt = 0.5;
+  auto run = [&](const auto& net, int threads) {
+    auto oo = o;
+    oo.threads = threads;
+    sdekit::TauLeapingDiagnostics d;
+    (void)sdekit::simulate_tau_leaping(net, oo, {}, &d);
+    return d;
+  };
+  const auto big = run(large, 2), tiny = run(small, 2);
+  MESSAGE("X ~ 10^4: " << big.leaps << " leaps, " << big.rejected_leaps << " rejected, " << big.exact_steps
+                       << " exact steps; X <= 20: " << tiny.leaps << " leaps, " << tiny.exact_steps << " exact steps");
+  // At 10^4 the CGP step is ~ε·10^4/2000 = 0.15 time units: a few leaps per grid step, no exact steps.
+  CHECK(big.leaps >= 64 * 2);
+  CHECK(big.exact_steps == 0);
+  // At 20 molecules τ' < 10/a0, so tau-leaping falls back to exact steps: all 20 deaths of most runs by t = 1.
+  CHECK(tiny.exact_steps > 64 * 10);
+  CHECK(tiny.leaps <= 64 * 2);  // only the closing leap of a grid step, if any
+  const auto big1 = run(large, 1);
+  CHECK(big1.leaps == big.leaps);
+  CHECK(big1.rejected_leaps == big.rejected_leaps);
+  CHECK(big1.exact_steps == big.exact_steps);
+}
+
+TEST_CASE("the rate equations: the birth-death ODE x' = k - mu x against its closed form") {
+  const double k = 10, mu = 0.1, x0 = 3;
+  const auto net = sdekit::make_reaction_network({"X"}, {x0}, sdekit::reaction("in", "-> X", sdekit::mass_action(k)),
+                                                 sdekit::reaction("out", "X ->", sdekit::mass_action(mu)));
+  const std::vector<double> times{0, 1, 5, 20, 50};
+  const auto ode = sdekit::solve_rate_equations(net, times);
+  REQUIRE(ode.states.size() == times.size());
+  for (std::size_t s = 0; s < times.size(); ++s)
+    CHECK(ode.states[s][0] == doctest::Approx(k / mu + (x0 - k / mu) * std::exp(-mu * times[s])).epsilon(1e-6));
+  CHECK(ode.evaluations > 0);
+  // A linear network: the SSA mean follows the ODE (4.5 SE at t = 5).
+  sdekit::JumpOptions o;
+  o.particles = 4000;
+  o.t1 = 5;
+  o.observe_dt = 5;
+  const auto ssa = sdekit::simulate_ssa(net, o);
+  const auto& st = ssa.statistics.back();
+  CHECK(std::abs(st.mean[0] - ode.states[2][0]) < 4.5 * st.standard_error()[0]);
+  check_throws_naming([&] { (void)sdekit::solve_rate_equations(net, {}); }, "times.size()");
+  check_throws_naming([&] { (void)sdekit::solve_rate_equations(net, {0.0, 2.0, 1.0}); }, "times[2]");
+  check_throws_naming([&] { (void)sdekit::solve_rate_equations(net, times, {0.0, 1e-8, 1e-3}); }, "rtol");
 }

@@ -254,11 +254,11 @@ TEST_CASE("SSA and tau-leaping ensembles, dynamic segments: the same bits") {
   const auto network =
       sdekit::make_reaction_network({"X"}, {10.0}, sdekit::reaction("birth", "-> X", sdekit::mass_action(5.0)),
                                     sdekit::reaction("death", "X ->", sdekit::mass_action(0.2)));
-  sdekit::EnsembleOptions o;
+  sdekit::JumpOptions o;
   o.particles = 9000;
   o.seed = 3;
   o.t1 = 10;
-  o.dt = 2.5;
+  o.observe_dt = 2.5;
   o.threads = 2;
   const auto want = sdekit::simulate_ssa(network, o);
   const auto want_tau = sdekit::simulate_tau_leaping(network, o);
@@ -268,6 +268,40 @@ TEST_CASE("SSA and tau-leaping ensembles, dynamic segments: the same bits") {
   o.threads = 1;
   check_same(sdekit::simulate_ssa(network, o), want, Collect::all);
   check_same(sdekit::simulate_tau_leaping(network, o), want_tau, Collect::all);
+}
+
+TEST_CASE("controlled SSA, dynamic segments: the same bits, every run's end on every process, progress to 1") {
+  // Lotka-Volterra with an event cap and an extinction stop: runs end by all three outcomes.
+  const auto network = sdekit::make_reaction_network(
+      {"prey", "predator"}, {50.0, 50.0}, sdekit::reaction("birth", "prey -> 2 prey", sdekit::mass_action(1.0)),
+      sdekit::reaction("predation", "prey + predator -> 2 predator", sdekit::mass_action(0.01)),
+      sdekit::reaction("death", "predator -> 0", sdekit::mass_action(1.0)));
+  const auto control = sdekit::stop_when([](const auto& x) { return x[1] == 0; }, 20000);
+  sdekit::JumpOptions o;
+  o.particles = 3000;
+  o.seed = 4;
+  o.t1 = 15;
+  o.observe_dt = 5;
+  o.threads = 2;
+  const auto want = sdekit::simulate_ssa(network, o, control);
+  ClusterOptions c;
+  c.collect = Collect::all;
+  o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
+  o.threads = 1;
+  std::vector<double> seen;
+  o.progress = [&](double f) { seen.push_back(f); };
+  const auto got = sdekit::simulate_ssa(network, o, control);
+  check_same(got, want, Collect::all);
+  REQUIRE(got.ends.size() == want.ends.size());
+  bool same_ends = true;
+  for (std::size_t i = 0; i < got.ends.size(); ++i)
+    same_ends = same_ends && got.ends[i].outcome == want.ends[i].outcome &&
+                same_bits(got.ends[i].time, want.ends[i].time) && got.ends[i].events == want.ends[i].events;
+  CHECK(same_ends);
+  CHECK(got.outcome_counts == want.outcome_counts);
+  REQUIRE(!seen.empty());
+  CHECK(seen.back() == 1.0);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
 }
 
 TEST_CASE("reverse-SDE sampler: samples and score-evaluation counts equal the single-process run") {

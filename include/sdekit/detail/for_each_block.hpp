@@ -1,7 +1,8 @@
 #pragma once
-// The parallel loop of an ensemble: particles in fixed-size blocks handed to OpenMP threads, progress reported,
-// exceptions carried out of the parallel region. In a distributed run (RunOptions::distribution) the process asks
-// for segments of particles one at a time and runs each segment's blocks on its threads.
+// The parallel loop of an ensemble: particles in fixed-size blocks handed to OpenMP threads, progress reported
+// (within blocks too, for runs that report their own progress), exceptions carried out of the parallel region. In a
+// distributed run (RunOptions::distribution) the process asks for segments of particles one at a time and runs each
+// segment's blocks on its threads.
 #include <sdekit/ensemble/distribution.hpp>
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/result.hpp>
@@ -9,24 +10,119 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <exception>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 namespace sdekit::detail {
 
-/// Runs body(begin, end) for every block of particles of the segments this process runs (all of them without a
-/// distribution), in parallel, reports progress, and rethrows the exception of the lowest-numbered block that threw
-/// (after all blocks have stopped), so nothing escapes OpenMP. The recorder says where segments are and stores them.
+/// The fraction of an ensemble done, reported to RunOptions::progress: whole blocks when they end, and, for runs
+/// that report their own progress (a long jump-process run), the running particle's fraction in between, at most
+/// every `interval` seconds. In a distributed run the particles finished by all processes, as known at the last
+/// segment boundary, are counted too. Thread-safe; the callback is called by one thread at a time with increasing
+/// values.
+class ProgressTracker {
+ public:
+  /// Seconds between two in-block reports: often enough for a progress bar, rare enough to cost nothing.
+  static constexpr double interval = 0.2;
+
+  ProgressTracker(const RunOptions& options, int threads)
+      : options_(options), running_(static_cast<std::size_t>(std::max(threads, 1))), last_(Clock::now()) {
+    for (auto& r : running_) r.store(0.0, std::memory_order_relaxed);
+  }
+
+  /// True when a callback is set (so runs can skip clock reads otherwise).
+  bool active() const { return static_cast<bool>(options_.progress); }
+
+  /// The calling thread's current particle has done `fraction` (0 … 1) of its run; reports if `interval` passed.
+  void partial(double fraction) {
+    if (!active()) return;
+    running_[slot()].store(std::clamp(fraction, 0.0, 1.0), std::memory_order_relaxed);
+    const auto now = Clock::now();
+    if (std::chrono::duration<double>(now - last_.load(std::memory_order_relaxed)).count() < interval) return;
+    report(false);
+  }
+
+  /// `count` particles have ended (the calling thread's running fraction is reset); reports when `report_now`.
+  void particles_done(std::size_t count, bool report_now) {
+    if (!active()) return;
+    running_[slot()].store(0.0, std::memory_order_relaxed);
+    done_.fetch_add(count, std::memory_order_relaxed);
+    if (report_now) report(true);
+  }
+
+  /// A segment ended and `known_done` particles are known finished by all processes (this one's included): they
+  /// replace the particles counted since the last boundary. Called outside the parallel region.
+  void segment_boundary(std::size_t known_done) {
+    known_done_ = known_done;
+    done_.store(0, std::memory_order_relaxed);
+    for (auto& r : running_) r.store(0.0, std::memory_order_relaxed);
+  }
+
+  /// Reports 1 (the end of a distributed run, whose last segments ran on other processes); called outside the
+  /// parallel region.
+  void finish() {
+    if (!active()) return;
+    segment_boundary(options_.particles);
+    report(true);
+  }
+
+  /// The first exception the callback threw, if any.
+  std::exception_ptr error() const { return error_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  std::size_t slot() const {
+    const auto t = static_cast<std::size_t>(std::max(omp_get_thread_num(), 0));
+    return std::min(t, running_.size() - 1);
+  }
+
+  void report(bool block_end) {
+    // A thread that finds another one reporting skips its in-block report: nobody waits on the callback.
+    std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+    if (block_end) lock.lock();
+    else if (!lock.try_lock()) return;
+    double fraction = static_cast<double>(known_done_ + done_.load(std::memory_order_relaxed));
+    for (const auto& r : running_) fraction += r.load(std::memory_order_relaxed);
+    fraction = std::min(fraction / static_cast<double>(options_.particles), 1.0);
+    // Running fractions are read without a snapshot, so a sum can lag an earlier one: report only increases.
+    if (!(fraction > reported_) || error_) return;
+    reported_ = fraction;
+    last_.store(Clock::now(), std::memory_order_relaxed);
+    try {
+      options_.progress(fraction);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+
+  const RunOptions& options_;
+  std::vector<std::atomic<double>> running_;  // per thread: fraction of its current particle
+  std::size_t known_done_ = 0;                // written only between segments, outside the parallel region
+  std::atomic<std::size_t> done_{0};
+  std::atomic<Clock::time_point> last_;
+  std::mutex mutex_;
+  double reported_ = 0.0;
+  std::exception_ptr error_;
+};
+
+/// Runs body(begin, end) — or body(begin, end, tracker) when the body reports progress within its block — for every
+/// block of particles of the segments this process runs (all of them without a distribution), in parallel, reports
+/// progress, and rethrows the exception of the lowest-numbered block that threw (after all blocks have stopped), so
+/// nothing escapes OpenMP. The recorder says where segments are and stores them.
 template <class Recorder, class Body>
 void for_each_block(const RunOptions& options, Recorder& recorder, Body&& body) {
+  constexpr bool reports_itself = std::is_invocable_v<Body&, std::size_t, std::size_t, ProgressTracker&>;
   ParticleDistribution* distribution = options.distribution.get();
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-  const double total = static_cast<double>(options.particles);
-  std::size_t known_done = 0;  // particles finished by all processes, as known at the last segment boundary
-  std::size_t done = 0;        // particles finished in the current segment
-  auto report = [&](std::size_t finished) { options.progress(std::min(1.0, static_cast<double>(finished) / total)); };
+  ProgressTracker tracker(options, threads);
   auto run_segment = [&](std::size_t segment) {
     recorder.open_segment(segment);
     const ParticleRange range = recorder.segment(segment);
@@ -36,21 +132,13 @@ void for_each_block(const RunOptions& options, Recorder& recorder, Body&& body) 
       const std::size_t begin = range.begin + b * options.block_size;
       const std::size_t end = std::min(range.end, begin + options.block_size);
       try {
-        body(begin, end);
+        if constexpr (reports_itself) body(begin, end, tracker);
+        else body(begin, end);
       } catch (...) {
         errors[b] = std::current_exception();
       }
-      if (options.progress) {
-#pragma omp critical(sdekit_progress)
-        {
-          done += end - begin;
-          try {
-            report(known_done + done);
-          } catch (...) {
-            if (!errors[b]) errors[b] = std::current_exception();
-          }
-        }
-      }
+      // A body given the tracker reports its particles itself (the last one of the block with report_now).
+      if constexpr (!reports_itself) tracker.particles_done(end - begin, true);
     };
     const long n = static_cast<long>(blocks);
     if (options.schedule == Schedule::dynamic_blocks) {
@@ -62,6 +150,7 @@ void for_each_block(const RunOptions& options, Recorder& recorder, Body&& body) 
     }
     for (auto& e : errors)
       if (e) std::rethrow_exception(e);
+    if (tracker.error()) std::rethrow_exception(tracker.error());
     return range.end - range.begin;
   };
 
@@ -76,8 +165,7 @@ void for_each_block(const RunOptions& options, Recorder& recorder, Body&& body) 
   while (!error && distribution->next_segment(segment)) {
     try {
       const std::size_t ran = run_segment(segment);
-      known_done = distribution->finished(ran);
-      done = 0;
+      tracker.segment_boundary(distribution->finished(ran));
     } catch (...) {
       error = std::current_exception();
     }
@@ -85,13 +173,9 @@ void for_each_block(const RunOptions& options, Recorder& recorder, Body&& body) 
   const bool any_failed = distribution->end_run(error != nullptr);
   if (error) std::rethrow_exception(error);
   if (any_failed) throw std::runtime_error("sdekit: another process of the distributed ensemble failed");
-  if (options.progress) {
-    try {
-      report(options.particles);
-    } catch (...) {
-      // Nothing is left to cancel, and throwing here alone would leave the other processes waiting in finish().
-    }
-  }
+  // Nothing is left to cancel, and throwing here alone would leave the other processes waiting in finish(): a
+  // callback that throws now is not rethrown.
+  tracker.finish();
 }
 
 }  // namespace sdekit::detail

@@ -11,6 +11,10 @@
 //             noise (one Wiener process per reaction) integrated by the solvers/ schemes (simulate_cle); propensities
 //             are clamped at 0 (see chemical_langevin).
 #include <sdekit/ensemble/simulate.hpp>
+#include <sdekit/ensemble/simulate_controlled.hpp>
+#include <sdekit/ensemble/run_control.hpp>
+#include <sdekit/detail/indexed_heap.hpp>
+#include <sdekit/detail/run_budget.hpp>
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/problem.hpp>
@@ -20,6 +24,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -72,6 +77,35 @@ struct TauLeapingOptions {
   int critical_threshold = 10;  ///< a reaction is critical when it can fire fewer times than this
   double ssa_threshold = 10;    ///< do SSA steps instead when τ < ssa_threshold / a0
   int ssa_steps = 100;          ///< how many SSA steps then
+};
+
+/// Which exact algorithm simulate_ssa runs; both sample the same law (with different draws).
+enum class SsaMethod {
+  automatic,     ///< direct below next_reaction_threshold reactions, next reaction from there on
+  direct,        ///< Gillespie's direct method: O(R) per event, two draws per event
+  next_reaction  ///< Gibson & Bruck's next reaction method: O(log R + dependents) per event, one draw per event
+};
+
+/// From how many reactions SsaMethod::automatic uses the next reaction method. The direct method's cost per event
+/// grows with R (a sum and a search over all propensities), the next reaction method's with log R; on the
+/// 100-reaction ring of bench/case_ssa_ring.cpp the next reaction method is about 4× faster. 24 is a conservative
+/// choice, not a measured crossover.
+inline constexpr int next_reaction_threshold = 24;
+
+/// What tau-leaping did, summed over runs: leaps taken, leaps rejected because a count would turn negative (then
+/// retried with half the step), and exact SSA steps taken where leaping would have moved only a few events at once.
+/// The sums are over whole runs and do not depend on the thread count.
+struct TauLeapingDiagnostics {
+  std::uint64_t leaps = 0;           ///< accepted leaps
+  std::uint64_t rejected_leaps = 0;  ///< leaps rejected and halved
+  std::uint64_t exact_steps = 0;     ///< reactions fired by exact (SSA) steps
+
+  /// Adds another count, atomically (runs on several threads add to one total).
+  void add(const TauLeapingDiagnostics& other) {
+    std::atomic_ref<std::uint64_t>(leaps).fetch_add(other.leaps, std::memory_order_relaxed);
+    std::atomic_ref<std::uint64_t>(rejected_leaps).fetch_add(other.rejected_leaps, std::memory_order_relaxed);
+    std::atomic_ref<std::uint64_t>(exact_steps).fetch_add(other.exact_steps, std::memory_order_relaxed);
+  }
 };
 
 namespace detail {
@@ -192,6 +226,7 @@ class ReactionNetwork {
       for (int i = 0; i < N; ++i)
         if (nu_(i, j) < 0) consumed_[static_cast<std::size_t>(j)].push_back(i);
     }
+    make_dependency_graph();
   }
 
   const std::vector<std::string>& species() const { return layout_.species; }      ///< species names
@@ -201,6 +236,30 @@ class ReactionNetwork {
   const Eigen::Matrix<double, N, sizeof...(Propensities)>& net_change() const { return nu_; }
   /// Reactants and products of reaction j.
   const Stoichiometry& stoichiometry(std::size_t j) const { return layout_.stoichiometry.at(j); }
+  /// True when reaction j's firing can change the propensity of reaction k (the dependency graph of Gibson & Bruck
+  /// 2000: j changes a species k's propensity reads; a propensity functor other than mass_action reads every
+  /// species).
+  bool affects(std::size_t j, std::size_t k) const {
+    detail::require(j < reactions().size(), "sdekit::ReactionNetwork::affects", "j", j, "is not a reaction index");
+    detail::require(k < reactions().size(), "sdekit::ReactionNetwork::affects", "k", k, "is not a reaction index");
+    return affects_[j * sizeof...(Propensities) + k] != 0;
+  }
+
+  /// The same network started from other initial counts (whole, non-negative, one per species), so a new initial
+  /// state needs no new network; throws std::invalid_argument naming the species otherwise.
+  ReactionNetwork with_initial_counts(const State& counts) const {
+    for (int i = 0; i < N; ++i) {
+      const double c = counts[i];
+      detail::require(std::isfinite(c) && c >= 0 && std::floor(c) == c && c <= 9007199254740992.0,
+                      "sdekit::ReactionNetwork::with_initial_counts",
+                      "count of species '" + layout_.species[static_cast<std::size_t>(i)] + "'", c,
+                      "must be a non-negative whole number");
+    }
+    ReactionNetwork copy = *this;
+    copy.initial_ = counts;
+    for (int i = 0; i < N; ++i) copy.layout_.initial_counts[static_cast<std::size_t>(i)] = counts[i];
+    return copy;
+  }
   /// The index of species `name`; throws std::invalid_argument for an unknown name.
   std::size_t species_index(std::string_view name) const {
     const auto it = std::find(layout_.species.begin(), layout_.species.end(), name);
@@ -230,24 +289,126 @@ class ReactionNetwork {
   /// Gillespie's direct method from t_from to t_to: exponential waiting times of rate a0 = Σ a_j, reaction j with
   /// probability a_j / a0. By memorylessness the clock restarts exactly at t_from.
   void ssa_advance(State& x, double t_from, double t_to, RandomStream& rng) const {
+    detail::UnlimitedBudget budget;
+    (void)ssa_advance(x, t_from, t_to, rng, budget, NeverStop{});
+  }
+
+  /// The direct method under a budget (detail::RunBudget: event and wall-time limits) and a stop predicate checked
+  /// after every event: returns true when it reached t_to, false when the budget or the predicate ended the run
+  /// (budget.end records why and when). After an event only the propensities that depend on it are recomputed
+  /// (dependency graph); a0 is still summed over all reactions in order, so the draws and the bits are the same as
+  /// recomputing everything.
+  template <class Budget, class Stop>
+  bool ssa_advance(State& x, double t_from, double t_to, RandomStream& rng, Budget& budget, const Stop& stop) const {
+    // The loop works on a local copy: x's address is known to the caller's recorder, so every opaque call (the
+    // log, the Philox refill) would otherwise force x back to memory.
+    State y = x;
     double t = t_from;
+    PropensityValues a = propensities(y);
+    bool reached = true;
     for (;;) {
-      const PropensityValues a = propensities(x);
       double a0 = 0;
       for (double v : a) a0 += v;
-      if (a0 <= 0) return;  // nothing can happen any more
-      t += rng.exponential() / a0;
-      if (t >= t_to) return;
-      fire(x, choose(a, a0, rng.uniform()));
+      if (a0 <= 0) break;  // nothing can happen any more
+      const double next = t + rng.exponential() / a0;
+      if (next >= t_to) break;
+      if (!budget.allow_event(t)) {
+        reached = false;
+        break;
+      }
+      t = next;
+      const std::size_t j = choose(a, a0, rng.uniform());
+      fire(y, j);
+      update_propensities(a, y, j);
+      if (detail::stop_holds(stop, y, t)) {
+        budget.end(RunOutcome::stopped, t);
+        reached = false;
+        break;
+      }
     }
+    x = y;
+    return reached;
+  }
+
+  /// Gibson & Bruck's next reaction method (J. Phys. Chem. A 104, 1876, 2000) from t_from to t_to, under a budget
+  /// and a stop predicate as ssa_advance: each reaction has a putative absolute firing time in an indexed priority
+  /// queue; the earliest fires, and only the reactions it affects (dependency graph) get new times — the fired one
+  /// from a fresh exponential, the others rescaled, τ_k ← t + (a_k,old / a_k,new)(τ_k − t), which reuses their
+  /// draws. The clocks are drawn afresh at t_from (exact by memorylessness), so the grid only sets the observations.
+  template <class Budget, class Stop>
+  bool next_reaction_advance(State& x, double t_from, double t_to, RandomStream& rng, Budget& budget,
+                             const Stop& stop) const {
+    constexpr std::size_t r = sizeof...(Propensities);
+    constexpr double never = std::numeric_limits<double>::infinity();
+    State y = x;
+    double t = t_from;
+    PropensityValues a = propensities(y);
+    std::array<double, r> when;
+    for (std::size_t k = 0; k < r; ++k) when[k] = a[k] > 0 ? t + rng.exponential() / a[k] : never;
+    detail::IndexedMinHeap<r> queue(when);
+    bool reached = true;
+    for (;;) {
+      const std::size_t fired = queue.top();
+      if (!(when[fired] < t_to)) break;  // also when nothing can fire (every time infinite)
+      if (!budget.allow_event(t)) {
+        reached = false;
+        break;
+      }
+      t = when[fired];
+      fire(y, fired);
+      for (const int kk : dependents_[fired]) {
+        const auto k = static_cast<std::size_t>(kk);
+        if (k == fired) continue;
+        const double before = a[k];
+        a[k] = checked(k, propensity_at(k, y), y);
+        if (a[k] <= 0) when[k] = never;
+        else if (before > 0) when[k] = t + (before / a[k]) * (when[k] - t);
+        else when[k] = t + rng.exponential() / a[k];
+        queue.update(k);
+      }
+      a[fired] = checked(fired, propensity_at(fired, y), y);
+      when[fired] = a[fired] > 0 ? t + rng.exponential() / a[fired] : never;
+      queue.update(fired);
+      if (detail::stop_holds(stop, y, t)) {
+        budget.end(RunOutcome::stopped, t);
+        reached = false;
+        break;
+      }
+    }
+    x = y;
+    return reached;
+  }
+
+  /// The exact method `method` (SsaMethod::automatic resolved by the number of reactions) from t_from to t_to.
+  template <class Budget, class Stop>
+  bool exact_advance(SsaMethod method, State& x, double t_from, double t_to, RandomStream& rng, Budget& budget,
+                     const Stop& stop) const {
+    if (resolve(method) == SsaMethod::next_reaction) return next_reaction_advance(x, t_from, t_to, rng, budget, stop);
+    return ssa_advance(x, t_from, t_to, rng, budget, stop);
+  }
+
+  /// The method SsaMethod::automatic stands for on this network.
+  static constexpr SsaMethod resolve(SsaMethod method) {
+    if (method != SsaMethod::automatic) return method;
+    return reaction_count >= next_reaction_threshold ? SsaMethod::next_reaction : SsaMethod::direct;
   }
 
   /// Tau-leaping from t_from to t_to (leaps are cut to end exactly at t_to); see the file comment and
   /// TauLeapingOptions. Counts never become negative: a leap that would make one negative is rejected and retried
   /// with half the step.
-  void tau_leap_advance(State& x, double t_from, double t_to, RandomStream& rng, const TauLeapingOptions& o) const {
+  void tau_leap_advance(State& x, double t_from, double t_to, RandomStream& rng, const TauLeapingOptions& o,
+                        TauLeapingDiagnostics* diagnostics = nullptr) const {
     constexpr std::size_t r = sizeof...(Propensities);
     double t = t_from;
+    // Counted locally and added once per call: one atomic add per grid step, whatever the number of leaps.
+    TauLeapingDiagnostics counts;
+    struct AddOnExit {
+      TauLeapingDiagnostics& counts;
+      TauLeapingDiagnostics* target;
+      ~AddOnExit() {
+        if (target) target->add(counts);
+      }
+    } add_on_exit{counts, diagnostics};
     while (t < t_to) {
       const PropensityValues a = propensities(x);
       double a0 = 0;
@@ -272,6 +433,7 @@ class ReactionNetwork {
           t += rng.exponential() / b0;
           if (t >= t_to) return;
           fire(x, choose(b, b0, rng.uniform()));
+          ++counts.exact_steps;
         }
         continue;
       }
@@ -304,10 +466,12 @@ class ReactionNetwork {
           next += nu_.col(static_cast<Eigen::Index>(choose(ac, a0_critical, rng.uniform())));
         }
         if ((next.array() >= 0).all()) {
+          ++counts.leaps;
           x = next;
           t = last ? t_to : t + tau;  // land exactly on t_to, not a rounding error short of it
           break;
         }
+        ++counts.rejected_leaps;
         tau1 /= 2;  // a count went negative: reject the leap, halve the step (CGP 2005)
       }
     }
@@ -322,20 +486,93 @@ class ReactionNetwork {
   // The reaction j with Σ_{k<j} a_k ≤ u·a0 < Σ_{k≤j} a_k; rounding never picks a reaction of propensity 0.
   template <std::size_t R>
   static std::size_t choose(const std::array<double, R>& a, double a0, double u) {
+    // target > 0, so a reaction with a_j = 0 never satisfies target < sum first: the scan needs no test for it,
+    // only the rounding fallback (target ≥ the computed sum) must skip such reactions.
     const double target = u * a0;
     double sum = 0;
-    std::size_t last = 0;
     for (std::size_t j = 0; j < R; ++j) {
-      if (a[j] <= 0) continue;
-      last = j;
       sum += a[j];
       if (target < sum) return j;
     }
-    return last;
+    for (std::size_t j = R; j-- > 0;)
+      if (a[j] > 0) return j;
+    return 0;
+  }
+
+  // a_k(x) for every k that reaction j's firing affects; the others are unchanged, and were checked when computed.
+  void update_propensities(PropensityValues& a, const State& x, std::size_t j) const {
+    if constexpr (sizeof...(Propensities) >= next_reaction_threshold) {
+      // Many reactions: walk the dependents of j instead of testing every reaction's flag.
+      for (const int k : dependents_[j])
+        a[static_cast<std::size_t>(k)] =
+            checked(static_cast<std::size_t>(k), propensity_at(static_cast<std::size_t>(k), x), x);
+      return;
+    }
+    const unsigned char* affected = &affects_[j * sizeof...(Propensities)];
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((affected[K] ? (void)(a[K] = checked(K, static_cast<double>(std::get<K>(propensities_)(x)), x)) : (void)0), ...);
+    }
+    (std::make_index_sequence<sizeof...(Propensities)>{});
+  }
+
+  // a_k(x) for a reaction index known only at run time: one table lookup and call.
+  double propensity_at(std::size_t k, const State& x) const {
+    using Evaluate = double (*)(const ReactionNetwork&, const State&);
+    static constexpr auto table = []<std::size_t... K>(std::index_sequence<K...>) {
+      return std::array<Evaluate, sizeof...(Propensities)>{+[](const ReactionNetwork& n, const State& s) {
+        return static_cast<double>(std::get<K>(n.propensities_)(s));
+      }...};
+    }
+    (std::make_index_sequence<sizeof...(Propensities)>{});
+    return table[k](*this, x);
+  }
+
+  double checked(std::size_t j, double value, const State& x) const {
+    if (!(value >= 0 && value < std::numeric_limits<double>::infinity())) throw_bad_propensity(j, value, x);
+    return value;
+  }
+
+  // affects_[j·R + k]: does firing j change a species that propensity k reads?
+  void make_dependency_graph() {
+    constexpr std::size_t r = sizeof...(Propensities);
+    std::array<std::array<char, static_cast<std::size_t>(N)>, r> reads{};
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            using P = std::tuple_element_t<K, std::tuple<Propensities...>>;
+            if constexpr (std::is_same_v<P, detail::MassActionPropensity<N>>) {
+              const P& m = std::get<K>(propensities_);
+              for (int s = 0; s < m.count; ++s)
+                reads[K][static_cast<std::size_t>(m.species[static_cast<std::size_t>(s)])] = 1;
+            } else {
+              reads[K].fill(1);  // a functor a(x) may read any species
+              checks_counts_[K] = 1;
+            }
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<r>{});
+    for (std::size_t j = 0; j < r; ++j)
+      for (std::size_t k = 0; k < r; ++k)
+        for (int i = 0; i < N; ++i)
+          if (nu_(i, static_cast<Eigen::Index>(j)) != 0 && reads[k][static_cast<std::size_t>(i)])
+            affects_[j * r + k] = 1;
+    for (std::size_t j = 0; j < r; ++j) {
+      for (std::size_t k = 0; k < r; ++k)
+        if (affects_[j * r + k]) dependents_[j].push_back(static_cast<int>(k));
+      for (int i = 0; i < N; ++i)
+        if (nu_(i, static_cast<Eigen::Index>(j)) != 0)
+          changes_[j].emplace_back(i, nu_(i, static_cast<Eigen::Index>(j)));
+    }
   }
 
   void fire(State& x, std::size_t j) const {
-    x += nu_.col(static_cast<Eigen::Index>(j));
+    // Few species: one vector add; many: only the species the reaction changes (a chain step touches 2 of 100).
+    if constexpr (N <= 4) x += nu_.col(static_cast<Eigen::Index>(j));
+    else
+      for (const auto& [i, change] : changes_[j]) x[i] += change;
+    // A mass-action propensity vanishes without its reactants, so only functor propensities need the check.
+    if (!checks_counts_[j]) return;
     for (int i : consumed_[j])
       if (x[i] < 0)
         detail::throw_invalid("sdekit::ReactionNetwork",
@@ -378,6 +615,11 @@ class ReactionNetwork {
   State initial_ = State::Zero();
   Eigen::Matrix<double, N, sizeof...(Propensities)> nu_ = decltype(nu_)::Zero();
   std::array<std::vector<int>, sizeof...(Propensities)> consumed_;  // species each reaction decreases
+  // affects_[j·R + k]: firing j changes a species propensity k reads (see make_dependency_graph).
+  std::array<unsigned char, sizeof...(Propensities) * sizeof...(Propensities)> affects_{};
+  std::array<std::vector<int>, sizeof...(Propensities)> dependents_;    // per reaction j: the k with affects_[j·R + k]
+  std::array<unsigned char, sizeof...(Propensities)> checks_counts_{};  // functor propensity: check counts
+  std::array<std::vector<std::pair<int, double>>, sizeof...(Propensities)> changes_;  // per reaction: (species, ν)
 };
 
 /// A network of the species `species` (names, in state order) with initial counts `initial_counts` and the given
@@ -420,26 +662,48 @@ inline constexpr bool is_reaction_network_v = false;
 template <int N, class... P>
 inline constexpr bool is_reaction_network_v<ReactionNetwork<N, P...>> = true;
 
-/// Exact stochastic simulation (Gillespie's direct method) of options.particles runs from the network's initial
-/// counts, observed at the save times (and every observe_dt for kept paths). A negative or non-finite propensity
-/// fails that particle with a message naming the reaction.
+/// Exact stochastic simulation of options.particles runs from the network's initial counts: Gillespie's direct
+/// method, or Gibson & Bruck's next reaction method for networks of next_reaction_threshold reactions and more
+/// (`method` chooses otherwise). The runs are observed at the save times (and every observe_dt for kept paths); the
+/// simulation is exact between observations. A negative or non-finite propensity fails that particle with a message
+/// naming the reaction.
 template <class Network>
   requires is_reaction_network_v<Network>
-auto simulate_ssa(const Network& network, const JumpOptions& options) {
+auto simulate_ssa(const Network& network, const JumpOptions& options, SsaMethod method = SsaMethod::automatic) {
   using State = typename Network::State;
   return simulate_process_ensemble(
       network.initial_counts(),
-      [&network](State& x, double t_from, double t_to, RandomStream& rng) {
-        network.ssa_advance(x, t_from, t_to, rng);
+      [&network, method](State& x, double t_from, double t_to, RandomStream& rng) {
+        detail::UnlimitedBudget budget;
+        (void)network.exact_advance(method, x, t_from, t_to, rng, budget, NeverStop{});
       },
       detail::observation_options(options, "sdekit::simulate_ssa"));
 }
 
+/// Exact stochastic simulation under `control`: every run ends at t1, when control.stop(x, t) first holds (checked
+/// after every event, so the stop time is exact), after control.max_events events, or after control.max_wall_seconds;
+/// the result says how each run ended (ends, outcome counts), and progress is reported within long runs. The same
+/// JumpOptions as above say what is run and observed; the RunControl says when a run ends early.
+template <class Network, class Stop>
+  requires is_reaction_network_v<Network>
+auto simulate_ssa(const Network& network, const JumpOptions& options, const RunControl<Stop>& control,
+                  SsaMethod method = SsaMethod::automatic) {
+  using State = typename Network::State;
+  return simulate_controlled_process_ensemble(
+      network.initial_counts(),
+      [&network, &control, method](State& x, double t_from, double t_to, RandomStream& rng, detail::RunBudget& budget) {
+        return network.exact_advance(method, x, t_from, t_to, rng, budget, control.stop);
+      },
+      detail::observation_options(options, "sdekit::simulate_ssa"), control);
+}
+
 /// Tau-leaping of options.particles runs (see ReactionNetwork::tau_leap_advance), observed at the save times (and
-/// every observe_dt for kept paths; leaps end on those times).
+/// every observe_dt for kept paths; leaps end on those times). When `diagnostics` is given, the leaps, rejected
+/// leaps and exact steps of all runs are added to it.
 template <class Network>
   requires is_reaction_network_v<Network>
-auto simulate_tau_leaping(const Network& network, const JumpOptions& options, const TauLeapingOptions& tau = {}) {
+auto simulate_tau_leaping(const Network& network, const JumpOptions& options, const TauLeapingOptions& tau = {},
+                          TauLeapingDiagnostics* diagnostics = nullptr) {
   using State = typename Network::State;
   constexpr const char* where = "sdekit::simulate_tau_leaping";
   detail::require(tau.epsilon > 0 && tau.epsilon < 1, where, "epsilon", tau.epsilon, "must lie in (0, 1)");
@@ -449,8 +713,8 @@ auto simulate_tau_leaping(const Network& network, const JumpOptions& options, co
   detail::require(tau.ssa_steps >= 1, where, "ssa_steps", tau.ssa_steps, "must be at least 1");
   return simulate_process_ensemble(
       network.initial_counts(),
-      [&network, tau](State& x, double t_from, double t_to, RandomStream& rng) {
-        network.tau_leap_advance(x, t_from, t_to, rng, tau);
+      [&network, tau, diagnostics](State& x, double t_from, double t_to, RandomStream& rng) {
+        network.tau_leap_advance(x, t_from, t_to, rng, tau, diagnostics);
       },
       detail::observation_options(options, where));
 }
@@ -471,16 +735,27 @@ inline JumpOptions jump_options(const EnsembleOptions& options) {
 template <class Network>
   requires is_reaction_network_v<Network>
 [[deprecated("pass sdekit::JumpOptions (observe_dt is the observation spacing; the SSA has no step)")]] auto
-simulate_ssa(const Network& network, const EnsembleOptions& options) {
-  return simulate_ssa(network, jump_options(options));
+simulate_ssa(const Network& network, const EnsembleOptions& options, SsaMethod method = SsaMethod::automatic) {
+  return simulate_ssa(network, jump_options(options), method);
+}
+
+/// Compatibility: simulate_ssa under a RunControl with EnsembleOptions, whose dt is then only the observation
+/// spacing.
+template <class Network, class Stop>
+  requires is_reaction_network_v<Network>
+[[deprecated("pass sdekit::JumpOptions (observe_dt is the observation spacing; the SSA has no step)")]] auto
+simulate_ssa(const Network& network, const EnsembleOptions& options, const RunControl<Stop>& control,
+             SsaMethod method = SsaMethod::automatic) {
+  return simulate_ssa(network, jump_options(options), control, method);
 }
 
 /// Compatibility: simulate_tau_leaping with EnsembleOptions, whose dt is then only the observation spacing.
 template <class Network>
   requires is_reaction_network_v<Network>
 [[deprecated("pass sdekit::JumpOptions (observe_dt is the observation spacing; tau-leaping picks its leaps)")]] auto
-simulate_tau_leaping(const Network& network, const EnsembleOptions& options, const TauLeapingOptions& tau = {}) {
-  return simulate_tau_leaping(network, jump_options(options), tau);
+simulate_tau_leaping(const Network& network, const EnsembleOptions& options, const TauLeapingOptions& tau = {},
+                     TauLeapingDiagnostics* diagnostics = nullptr) {
+  return simulate_tau_leaping(network, jump_options(options), tau, diagnostics);
 }
 
 /// The chemical Langevin equation of the network as an Itô SDE with general noise, one Wiener process per reaction:
