@@ -46,15 +46,21 @@ class ProgressTracker {
     running_[slot()].store(std::clamp(fraction, 0.0, 1.0), std::memory_order_relaxed);
     const auto now = Clock::now();
     if (std::chrono::duration<double>(now - last_.load(std::memory_order_relaxed)).count() < interval) return;
-    report(false);
+    report_in_run();
   }
 
   /// `count` particles have ended (the calling thread's running fraction is reset); reports when `report_now`.
   void particles_done(std::size_t count, bool report_now) {
     if (!active()) return;
     running_[slot()].store(0.0, std::memory_order_relaxed);
+    if (!report_now) {
+      done_.fetch_add(count, std::memory_order_relaxed);
+      return;
+    }
+    // Counted under the lock: two blocks ending together report two increasing values, none is lost.
+    std::lock_guard<std::mutex> lock(mutex_);
     done_.fetch_add(count, std::memory_order_relaxed);
-    if (report_now) report(true);
+    report_locked();
   }
 
   /// A segment ended and `known_done` particles are known finished by all processes (this one's included): they
@@ -70,7 +76,8 @@ class ProgressTracker {
   void finish() {
     if (!active()) return;
     segment_boundary(options_.particles);
-    report(true);
+    std::lock_guard<std::mutex> lock(mutex_);
+    report_locked();
   }
 
   /// The first exception the callback threw, if any.
@@ -84,11 +91,13 @@ class ProgressTracker {
     return std::min(t, running_.size() - 1);
   }
 
-  void report(bool block_end) {
-    // A thread that finds another one reporting skips its in-block report: nobody waits on the callback.
-    std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
-    if (block_end) lock.lock();
-    else if (!lock.try_lock()) return;
+  void report_in_run() {
+    // A thread that finds another one reporting skips its in-run report: nobody waits on the callback.
+    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+    if (lock.owns_lock()) report_locked();
+  }
+
+  void report_locked() {
     double fraction = static_cast<double>(known_done_ + done_.load(std::memory_order_relaxed));
     for (const auto& r : running_) fraction += r.load(std::memory_order_relaxed);
     fraction = std::min(fraction / static_cast<double>(options_.particles), 1.0);
