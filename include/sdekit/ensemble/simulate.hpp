@@ -2,8 +2,10 @@
 // Particle ensembles: N independent particles of one problem, run in parallel with OpenMP over fixed-size blocks.
 // Particle i draws its Wiener increments from Z(seed, i, step, component) and its other random numbers from
 // RandomStream(seed, i, ·), so its path does not depend on which thread ran it, on the block size, or on N.
-// Each particle's state at each save time is written to its own column of the result, and statistics are
-// computed afterwards from those columns in a fixed order: results are bitwise the same for any thread count.
+// Each particle's state at each save time is written to its own column of the result and statistics are computed
+// afterwards from those columns; or, with options.statistics.storage = Storage::statistics_only, each leaf of
+// particles adds its states to partial statistics and no state is kept. Both reduce leaf by leaf in a fixed tree,
+// so results are bitwise the same for any thread count, block size and storage mode.
 // This file holds the two entry points only; options, results and the engine's parts live in their own headers.
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/problem.hpp>
@@ -14,6 +16,7 @@
 #include <sdekit/detail/ensemble_start.hpp>
 #include <sdekit/detail/for_each_block.hpp>
 #include <sdekit/detail/particle_state.hpp>
+#include <sdekit/detail/statistics_run.hpp>
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/particles.hpp>
 #include <sdekit/ensemble/result.hpp>
@@ -45,9 +48,10 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
   };
   const std::size_t m = noise_dimension(problem_of(0), start.first, options.t0, where);
 
-  detail::EnsembleRecorder<X> recorder(options, grid, dimension);
-  detail::for_each_block(options, recorder.blocks(), [&](std::size_t begin, std::size_t end) {
-    detail::BlockRunner<Stepper, Problem, P, X, Domain> block(stepper, problem, inside, recorder, begin, end, m);
+  auto run_range = [&](auto& recorder, std::size_t begin, std::size_t end) {
+    using Recorder = std::remove_reference_t<decltype(recorder)>;
+    detail::BlockRunner<Stepper, Problem, P, X, Domain, Recorder> block(stepper, problem, inside, recorder, begin, end,
+                                                                        m);
     for (std::size_t p = 0; p < block.count; ++p) {
       X x = detail::make_initial_state(x0, options.seed, begin + p);
       std::string failure = detail::initial_failure(x, dimension);
@@ -61,8 +65,8 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
       block.step(k, grid.time(k), grid.step_size(k));
       block.record(k + 1);
     }
-  });
-  return recorder.finish();
+  };
+  return detail::run_ensemble<X>(options, grid, dimension, run_range, where);
 }
 
 /// Runs options.particles particles of any Markov process given by advance(x, t_from, t_to, rng), which moves a
@@ -81,8 +85,7 @@ auto simulate_process_ensemble(const Init& x0, const Advance& advance, const Ens
   const TimeGrid& grid = start.grid;
   const std::size_t dimension = start.dimension;
 
-  detail::EnsembleRecorder<X> recorder(options, grid, dimension);
-  detail::for_each_block(options, recorder.blocks(), [&](std::size_t begin, std::size_t end) {
+  auto run_range = [&](auto& recorder, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       X x = detail::make_initial_state(x0, options.seed, i);
       std::string failure = detail::initial_failure(x, dimension);
@@ -108,8 +111,8 @@ auto simulate_process_ensemble(const Init& x0, const Advance& advance, const Ens
         recorder.record(i, k + 1, x);
       }
     }
-  });
-  return recorder.finish();
+  };
+  return detail::run_ensemble<X>(options, grid, dimension, run_range, where);
 }
 
 }  // namespace sdekit

@@ -6,9 +6,48 @@
 #include <cstddef>
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace sdekit {
+
+/// Particles (or columns) per leaf of every ensemble reduction. Fixed, never a tuning knob: the leaves and the
+/// merge tree above them depend on particle indices only, so statistics do not depend on threads or block sizes.
+inline constexpr std::size_t statistics_leaf_size = 4096;
+
+/// Merges leaf results pushed in leaf order with a tree whose shape depends only on the number of leaves: leaves
+/// 2j and 2j+1 merge, then pairs of pairs, … (a binary counter), and the remaining subtrees fold from the right at
+/// the end. The rounding of the result is therefore a function of the data and the leaf size alone, and memory is
+/// O(log leaves) partial results. A process owning leaves [a·2^k, (a+1)·2^k) computes exactly one subtree of it
+/// (the base for reductions across MPI ranks). T needs merge(const T& later), where later's samples follow.
+template <class T>
+class PairwiseMerge {
+ public:
+  /// Adds the next leaf.
+  void push(T leaf) {
+    stack_.emplace_back(0, std::move(leaf));
+    while (stack_.size() >= 2 && stack_[stack_.size() - 2].first == stack_.back().first) {
+      auto top = std::move(stack_.back());
+      stack_.pop_back();
+      stack_.back().second.merge(top.second);
+      ++stack_.back().first;
+    }
+  }
+  /// The merge of all leaves pushed, or `empty` if there were none.
+  T finish(T empty) && {
+    if (stack_.empty()) return empty;
+    T total = std::move(stack_.back().second);
+    for (std::size_t i = stack_.size() - 1; i-- > 0;) {
+      stack_[i].second.merge(total);
+      total = std::move(stack_[i].second);
+    }
+    stack_.clear();
+    return total;
+  }
+
+ private:
+  std::vector<std::pair<std::size_t, T>> stack_;  // (level, subtree of 2^level leaves), levels decreasing
+};
 
 /// Running mean, covariance, min and max of d-dimensional samples (Welford's update, Chan et al.'s merge).
 class Moments {
@@ -38,8 +77,8 @@ class Moments {
   Eigen::VectorXd delta_;     // scratch for add()
 };
 
-/// Moments of the columns of `samples` (one sample per column) that contain no NaN, accumulated in fixed chunks
-/// of columns merged in column order: the result depends only on the data, not on threads or block sizes.
+/// Moments of the columns of `samples` (one sample per column) that contain no NaN, accumulated in leaves of
+/// statistics_leaf_size columns merged by PairwiseMerge: the same bits as an ensemble's statistics of these columns.
 Moments column_moments(const Eigen::MatrixXd& samples);
 
 /// The exact q-quantile (0 ≤ q ≤ 1) of the non-NaN values, with linear interpolation between order statistics
@@ -48,6 +87,21 @@ double quantile(std::span<const double> values, double q);
 
 /// Several quantiles of the same values (one sort).
 std::vector<double> quantiles(std::span<const double> values, std::span<const double> qs);
+
+namespace detail {
+/// Where the type-7 q-quantile of n sorted values lies: between order statistics `below` and `above` (0-based).
+struct QuantilePosition {
+  std::size_t below = 0;  ///< index of the lower order statistic
+  std::size_t above = 0;  ///< index of the upper order statistic
+  double fraction = 0.0;  ///< weight of the upper one
+};
+/// The position of the q-quantile among n ≥ 1 sorted values; throws for q outside [0, 1] or n = 0.
+QuantilePosition quantile_position(std::size_t n, double q);
+/// The quantile from its two order statistics (one formula for every way of finding them, so the bits agree).
+inline double interpolate_quantile(double lower, double upper, double fraction) {
+  return lower + fraction * (upper - lower);
+}
+}  // namespace detail
 
 /// Counts of values in `bins` equal-width bins over [lo, hi); values outside are counted in `below` / `above`.
 struct Histogram {
@@ -63,6 +117,10 @@ struct Histogram {
   }  ///< centre of bin i
   /// Density estimate in bin i: count / (total · width), so it integrates to the fraction inside [lo, hi).
   double density(std::size_t i) const;
+  /// Counts one value (NaN is ignored).
+  void add(double v);
+  /// Adds the counts of a histogram with the same bins; throws std::invalid_argument otherwise.
+  void merge(const Histogram& other);
 };
 
 /// Histogram of the non-NaN values; throws for bins = 0 or hi ≤ lo.
