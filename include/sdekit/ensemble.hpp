@@ -5,6 +5,7 @@
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/particles.hpp>
 #include <sdekit/ensemble/result.hpp>
+#include <sdekit/ensemble/partial_statistics.hpp>
 #include <sdekit/ensemble/simulate.hpp>
 #include <sdekit/ensemble/progress_bar.hpp>
 #include <sdekit/ensemble/sample_distance.hpp>
