@@ -6,6 +6,7 @@
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/particles.hpp>
 #include <sdekit/ensemble/result.hpp>
+#include <sdekit/ensemble/partial_statistics.hpp>
 #include <sdekit/ensemble/simulate.hpp>
 #include <sdekit/ensemble/run_control.hpp>
 #include <sdekit/ensemble/boundaries.hpp>

@@ -322,6 +322,7 @@ std::vector<double> simulate_hitting_times(const MarkovChain& chain, double x0, 
   o.save_times = {o.t1};
   o.keep_paths.clear();
   o.distribution = detail::collecting_all(o.distribution);  // every process returns every particle's time
+  o.statistics = {};  // the hitting times are every particle's state: always stored
   // State (position, first hitting time or −1): the time is recorded when the path first enters a target.
   const Eigen::Vector2d initial(x0, target[start] ? 0.0 : -1.0);
   auto advance = [&](Eigen::Vector2d& x, double, double t_to, RandomStream& rng) {

@@ -21,15 +21,20 @@ std::vector<double> finite_sorted(std::span<const double> values) {
 }
 
 double sorted_quantile(const std::vector<double>& sorted, double q) {
-  detail::require(q >= 0.0 && q <= 1.0, "sdekit::quantile", "q", q, "must lie in [0, 1]");
-  detail::require(!sorted.empty(), "sdekit::quantile", "values (non-NaN)", sorted.size(), "must not be empty");
-  const double position = q * static_cast<double>(sorted.size() - 1);
-  const std::size_t below = static_cast<std::size_t>(std::floor(position));
-  const std::size_t above = std::min(below + 1, sorted.size() - 1);
-  const double fraction = position - static_cast<double>(below);
-  return sorted[below] + fraction * (sorted[above] - sorted[below]);
+  const detail::QuantilePosition at = detail::quantile_position(sorted.size(), q);
+  return detail::interpolate_quantile(sorted[at.below], sorted[at.above], at.fraction);
 }
 }  // namespace
+
+namespace detail {
+QuantilePosition quantile_position(std::size_t n, double q) {
+  require(q >= 0.0 && q <= 1.0, "sdekit::quantile", "q", q, "must lie in [0, 1]");
+  require(n > 0, "sdekit::quantile", "values (non-NaN)", n, "must not be empty");
+  const double position = q * static_cast<double>(n - 1);
+  const std::size_t below = static_cast<std::size_t>(std::floor(position));
+  return {below, std::min(below + 1, n - 1), position - static_cast<double>(below)};
+}
+}  // namespace detail
 
 Moments::Moments(std::size_t dimension)
     : dimension_(dimension),
@@ -102,30 +107,25 @@ Moments Moments::unpack(const double* data, std::size_t dimension) {
 
 Moments merge_pairwise(std::vector<Moments> parts) {
   detail::require(!parts.empty(), "sdekit::merge_pairwise", "parts.size()", parts.size(), "must be positive");
-  while (parts.size() > 1) {
-    const std::size_t half = (parts.size() + 1) / 2;
-    for (std::size_t k = 0; k < half; ++k) {
-      if (k > 0) parts[k] = std::move(parts[2 * k]);
-      if (2 * k + 1 < parts.size()) parts[k].merge(parts[2 * k + 1]);
-    }
-    parts.resize(half, Moments(parts.front().dimension()));
-  }
-  return std::move(parts.front());
+  const std::size_t d = parts.front().dimension();
+  PairwiseMerge<Moments> total;
+  for (Moments& part : parts) total.push(std::move(part));
+  return std::move(total).finish(Moments(d));
 }
 
+// Chunks of statistics_leaf_size (= moment_chunk) columns through the one tree, PairwiseMerge.
 Moments column_moments(const Eigen::MatrixXd& samples) {
   const std::size_t d = static_cast<std::size_t>(samples.rows());
-  const auto chunk = static_cast<Eigen::Index>(moment_chunk);
-  std::vector<Moments> parts;
-  parts.reserve(static_cast<std::size_t>((samples.cols() + chunk - 1) / chunk) + 1);
-  for (Eigen::Index start = 0; start < samples.cols(); start += chunk) {
-    Moments& part = parts.emplace_back(d);
-    const Eigen::Index end = std::min(samples.cols(), start + chunk);
+  const auto leaf = static_cast<Eigen::Index>(statistics_leaf_size);
+  PairwiseMerge<Moments> total;
+  for (Eigen::Index start = 0; start < samples.cols(); start += leaf) {
+    Moments part(d);
+    const Eigen::Index end = std::min(samples.cols(), start + leaf);
     for (Eigen::Index j = start; j < end; ++j)
       if (!samples.col(j).hasNaN()) part.add(samples.col(j).data());
+    total.push(std::move(part));
   }
-  if (parts.empty()) parts.emplace_back(d);
-  return merge_pairwise(std::move(parts));
+  return std::move(total).finish(Moments(d));
 }
 
 double quantile(std::span<const double> values, double q) { return sorted_quantile(finite_sorted(values), q); }
@@ -154,14 +154,28 @@ Histogram histogram(std::span<const double> values, std::size_t bins, double lo,
   detail::require(std::isfinite(lo) && std::isfinite(hi) && hi > lo, "sdekit::histogram", "hi", hi,
                   "must be finite and above lo = " + detail::to_text(lo));
   Histogram h{lo, hi, std::vector<std::size_t>(bins, 0), 0, 0};
-  const double scale = static_cast<double>(bins) / (hi - lo);
-  for (double v : values) {
-    if (std::isnan(v)) continue;
-    if (v < lo) ++h.below;
-    else if (v >= hi) ++h.above;
-    else h.counts[std::min(bins - 1, static_cast<std::size_t>((v - lo) * scale))]++;
-  }
+  for (double v : values) h.add(v);
   return h;
+}
+
+void Histogram::add(double v) {
+  if (std::isnan(v)) return;
+  if (v < lo) ++below;
+  else if (v >= hi) ++above;
+  else {
+    // The clamp catches v just below hi whose scaled position rounds up to the bin count.
+    const double scale = static_cast<double>(counts.size()) / (hi - lo);
+    counts[std::min(counts.size() - 1, static_cast<std::size_t>((v - lo) * scale))]++;
+  }
+}
+
+void Histogram::merge(const Histogram& other) {
+  detail::require(other.lo == lo && other.hi == hi && other.counts.size() == counts.size(), "sdekit::Histogram::merge",
+                  "other.counts.size()", other.counts.size(),
+                  "must equal " + detail::to_text(counts.size()) + " over the same [lo, hi)");
+  for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+  below += other.below;
+  above += other.above;
 }
 
 double ks_statistic(std::span<const double> values, const std::function<double(double)>& cdf) {

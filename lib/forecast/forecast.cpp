@@ -168,45 +168,47 @@ double forecast_step(std::span<const double> horizons, const ForecastOptions& op
   return gap / static_cast<double>(options.substeps);
 }
 
-Forecast summarise_ensemble(const std::vector<std::vector<double>>& values, double t0, std::span<const double> horizons,
+std::vector<QuantileRequest> forecast_quantiles(std::span<const double> levels) {
+  std::vector<QuantileRequest> qs;
+  for (double level : levels) {
+    qs.push_back({0, 0.5 - 0.5 * level});
+    qs.push_back({0, 0.5 + 0.5 * level});
+  }
+  qs.push_back({0, 0.5});
+  return qs;
+}
+
+Forecast summarise_ensemble(const std::vector<SaveStatistics>& statistics, std::size_t first_quantile,
+                            const std::vector<std::vector<double>>& values, double t0, std::span<const double> horizons,
                             std::span<const double> levels, std::size_t failed) {
   Forecast f;
   f.levels.assign(levels.begin(), levels.end());
   f.failed = failed;
-  std::vector<double> qs;
-  for (double level : levels) {
-    qs.push_back(0.5 - 0.5 * level);
-    qs.push_back(0.5 + 0.5 * level);
-  }
-  qs.push_back(0.5);
-  for (std::size_t k = 0; k < values.size(); ++k) {
-    std::vector<double> alive;
-    alive.reserve(values[k].size());
-    for (double v : values[k])
-      if (!std::isnan(v)) alive.push_back(v);
+  for (std::size_t k = 0; k < statistics.size(); ++k) {
+    const SaveStatistics& st = statistics[k];
     ForecastPoint p;
     p.time = t0 + horizons[k];
-    if (alive.size() < 2) {
+    if (st.alive < 2) {
       p.mean = p.sd = p.median = nan;
       p.lower.assign(levels.size(), nan);
       p.upper.assign(levels.size(), nan);
     } else {
-      double mean = 0.0;
-      for (double v : alive) mean += v;
-      mean /= static_cast<double>(alive.size());
-      double ss = 0.0;
-      for (double v : alive) ss += (v - mean) * (v - mean);
-      p.mean = mean;
-      p.sd = std::sqrt(ss / static_cast<double>(alive.size() - 1));
-      const std::vector<double> q = quantiles(alive, qs);
+      p.mean = st.mean[0];
+      p.sd = std::sqrt(st.variance[0]);
       for (std::size_t l = 0; l < levels.size(); ++l) {
-        p.lower.push_back(q[2 * l]);
-        p.upper.push_back(q[2 * l + 1]);
+        p.lower.push_back(st.quantiles[first_quantile + 2 * l]);
+        p.upper.push_back(st.quantiles[first_quantile + 2 * l + 1]);
       }
-      p.median = q.back();
+      p.median = st.quantiles[first_quantile + 2 * levels.size()];
     }
     f.points.push_back(std::move(p));
-    f.samples.push_back(std::move(alive));
+    if (k < values.size()) {
+      std::vector<double> alive;
+      alive.reserve(values[k].size());
+      for (double v : values[k])
+        if (!std::isnan(v)) alive.push_back(v);
+      f.samples.push_back(std::move(alive));
+    }
   }
   return f;
 }

@@ -11,6 +11,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 using sdekit_test::check_throws_naming;
@@ -115,6 +116,31 @@ TEST_CASE("column_moments is a fixed tree: aligned power-of-two pieces merged pa
   CHECK((std::memcmp(fold.mean().data(), whole.mean().data(), 2 * sizeof(double)) != 0 ||
          std::memcmp(a.data(), b.data(), 4 * sizeof(double)) != 0));
   check_throws_naming([] { (void)sdekit::merge_pairwise({}); }, "parts.size()");
+}
+
+TEST_CASE("one tree: PairwiseMerge fed part by part equals level-by-level merge_pairwise bit for bit") {
+  // The statistics-only leaves (PairwiseMerge, streaming) and the distributed nodes (merge_pairwise) must be the
+  // same tree for every number of parts, or the two modes and the processes would round differently.
+  static_assert(sdekit::statistics_leaf_size == sdekit::moment_chunk);
+  for (std::size_t count = 1; count <= 37; ++count) {
+    std::vector<sdekit::Moments> parts;
+    for (std::size_t k = 0; k < count; ++k) {
+      sdekit::Moments& m = parts.emplace_back(1);
+      for (int j = 0; j < 3 + static_cast<int>(k % 5); ++j) {
+        const double x = std::sin(0.37 * static_cast<double>(k * 11 + static_cast<std::size_t>(j))) * 1e3 + 1e6;
+        m.add(&x);
+      }
+    }
+    sdekit::PairwiseMerge<sdekit::Moments> stream;
+    for (const sdekit::Moments& m : parts) stream.push(m);
+    const sdekit::Moments a = std::move(stream).finish(sdekit::Moments(1));
+    const sdekit::Moments b = sdekit::merge_pairwise(parts);
+    CAPTURE(count);
+    CHECK(a.count() == b.count());
+    CHECK(std::memcmp(a.mean().data(), b.mean().data(), sizeof(double)) == 0);
+    const Eigen::MatrixXd ca = a.covariance(), cb = b.covariance();
+    CHECK(std::memcmp(ca.data(), cb.data(), sizeof(double)) == 0);
+  }
 }
 
 TEST_CASE("quantiles follow Hyndman-Fan type 7 (NumPy's default)") {

@@ -161,6 +161,21 @@ TEST_CASE("parameter uncertainty adds the variance of the drift estimate (law of
   o.threads = 2;
   const Forecast two = forecast_ensemble(drift, diffusion, fit, 0.0, 0.0, horizons, o);
   CHECK(one.samples == two.samples);
+  // Statistics only: the same points bit for bit (mean, sd, median, intervals), no samples.
+  o.statistics.storage = Storage::statistics_only;
+  const Forecast streamed = forecast_ensemble(drift, diffusion, fit, 0.0, 0.0, horizons, o);
+  CHECK(streamed.samples.empty());
+  REQUIRE(streamed.points.size() == two.points.size());
+  for (std::size_t k = 0; k < two.points.size(); ++k) {
+    CHECK(streamed.points[k].mean == two.points[k].mean);
+    CHECK(streamed.points[k].sd == two.points[k].sd);
+    CHECK(streamed.points[k].median == two.points[k].median);
+    CHECK(streamed.points[k].lower == two.points[k].lower);
+    CHECK(streamed.points[k].upper == two.points[k].upper);
+    // The interval ends are the quantiles of the stored samples.
+    CHECK(two.points[k].lower.back() == quantile(two.samples[k], 0.5 - 0.5 * o.levels.back()));
+  }
+  o.statistics.storage = Storage::states;
   // Without a usable covariance, asking for parameter uncertainty is an error naming it.
   fit.covariance = Eigen::Matrix2d{{-1.0, 0.0}, {0.0, 1.0}};
   check_throws_naming([&] { forecast_ensemble(drift, diffusion, fit, 0.0, 0.0, horizons, o); }, "fit.covariance");

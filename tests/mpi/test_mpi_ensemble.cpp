@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,6 +69,24 @@ void check_same_summary(const sdekit::EnsembleResult<X>& got, const sdekit::Ense
     CHECK(same_bits(a.variance, b.variance));
     CHECK(same_bits(a.min, b.min));
     CHECK(same_bits(a.max, b.max));
+    // The statistics requested in options.statistics (issue 19) travel in the same tree nodes.
+    REQUIRE(a.histograms.size() == b.histograms.size());
+    for (std::size_t h = 0; h < b.histograms.size(); ++h) {
+      CHECK(a.histograms[h].counts == b.histograms[h].counts);
+      CHECK(a.histograms[h].below == b.histograms[h].below);
+      CHECK(a.histograms[h].above == b.histograms[h].above);
+    }
+    REQUIRE(a.reductions.size() == b.reductions.size());
+    for (std::size_t r = 0; r < b.reductions.size(); ++r) {
+      CHECK(a.reductions[r].name == b.reductions[r].name);
+      CHECK(a.reductions[r].count == b.reductions[r].count);
+      CHECK(same_bits(a.reductions[r].mean, b.reductions[r].mean));
+      CHECK(same_bits(a.reductions[r].variance, b.reductions[r].variance));
+      CHECK(same_bits(a.reductions[r].min, b.reductions[r].min));
+      CHECK(same_bits(a.reductions[r].max, b.reductions[r].max));
+    }
+    REQUIRE(a.quantiles.size() == b.quantiles.size());
+    for (std::size_t q = 0; q < b.quantiles.size(); ++q) CHECK(same_bits(a.quantiles[q], b.quantiles[q]));
   }
   REQUIRE(got.failures.size() == want.failures.size());
   for (std::size_t i = 0; i < want.failures.size(); ++i) {
@@ -180,6 +199,51 @@ TEST_CASE("SDE ensemble: statistics, failures, paths and values equal the single
         const auto got = sdekit::simulate_ensemble(em, problem, x0, o);
         check_same(got, one_thread, collect, c.root);
       }
+}
+
+TEST_CASE("Requested statistics (histograms, reductions, quantiles) equal the single-process run bit for bit") {
+  const auto problem = blowing_problem();
+  const sdekit::EulerMaruyama em;
+  const Eigen::Vector2d x0(0.5, -0.2);
+  sdekit::EnsembleOptions plain = sde_options();
+  plain.statistics.histograms = {{0, 30, -1.5, 1.5}, {1, 7, -0.5, 0.5}};
+  plain.statistics.reductions = {{"x0 > 0.8", [](std::span<const double> x) { return x[0] > 0.8 ? 1.0 : 0.0; }},
+                                 {"x0 x1", [](std::span<const double> x) { return x[0] * x[1]; }}};
+  plain.threads = 1;
+  const auto want = sdekit::simulate_ensemble(em, problem, x0, plain);
+  // The single-process statistics-only run agrees too (one leaf size and one tree for every mode).
+  sdekit::EnsembleOptions only = plain;
+  only.statistics.storage = sdekit::Storage::statistics_only;
+  only.threads = 2;
+  check_same_summary(sdekit::simulate_ensemble(em, problem, x0, only), want);
+
+  for (const Collect collect : {Collect::all, Collect::local})
+    for (const Balance balance : {Balance::static_segments, Balance::dynamic_segments}) {
+      CAPTURE(static_cast<int>(collect));
+      CAPTURE(static_cast<int>(balance));
+      sdekit::EnsembleOptions o = plain;
+      o.threads = 2;
+      ClusterOptions c;
+      c.collect = collect;
+      c.balance = balance;
+      o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
+      check_same(sdekit::simulate_ensemble(em, problem, x0, o), want, collect);
+    }
+
+  // Quantiles need every value on every process: with Collect::all they are the single-process ones.
+  sdekit::EnsembleOptions q = plain;
+  q.statistics.quantiles = {{0, 0.05}, {1, 0.5}, {0, 0.975}};
+  const auto want_q = sdekit::simulate_ensemble(em, problem, x0, q);
+  ClusterOptions c;
+  c.collect = Collect::all;
+  q.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
+  check_same(sdekit::simulate_ensemble(em, problem, x0, q), want_q, Collect::all);
+  // Refused on every process alike, before anything runs (so none waits for the others).
+  c.collect = Collect::local;
+  q.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
+  CHECK_THROWS_AS((void)sdekit::simulate_ensemble(em, problem, x0, q), std::invalid_argument);
+  only.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, ClusterOptions{});
+  CHECK_THROWS_AS((void)sdekit::simulate_ensemble(em, problem, x0, only), std::invalid_argument);
 }
 
 TEST_CASE("Larger segments, a sampled initial state and Milstein: still the same bits") {

@@ -42,7 +42,7 @@ inline constexpr bool fixed_size_v = fixed_size_of<T>();
 /// non-finite state, a domain exit or an exception, the step is redone particle by particle from the untouched
 /// states, which finds exactly the failed particles (failure_reason decides and names each). Both passes run the
 /// same arithmetic per particle, so they give the same bits.
-template <class Stepper, class Problem, class P, class X, class Domain>
+template <class Stepper, class Problem, class P, class X, class Domain, class Recorder>
 struct BlockRunner {
   using Inc = increment_t<Stepper, P, X>;
   using W = wiener_increment_t<P, X>;
@@ -53,7 +53,7 @@ struct BlockRunner {
   const Stepper& stepper;
   const Problem& problem;
   const Domain& inside;
-  EnsembleRecorder<X>& recorder;
+  Recorder& recorder;  // EnsembleRecorder, LeafRecorder or QuantileRecorder
   std::size_t begin;
   std::size_t count;
   std::size_t m;
@@ -71,8 +71,8 @@ struct BlockRunner {
   Inc dW;                                     // used where Inc is dynamic (no allocation per step)
   std::vector<std::size_t> kept;              // block positions whose paths are kept
 
-  BlockRunner(const Stepper& s, const Problem& pr, const Domain& d, EnsembleRecorder<X>& r, std::size_t b,
-              std::size_t e, std::size_t noise_dim, IncrementLaw increment_law = IncrementLaw::gaussian,
+  BlockRunner(const Stepper& s, const Problem& pr, const Domain& d, Recorder& r, std::size_t b, std::size_t e,
+              std::size_t noise_dim, IncrementLaw increment_law = IncrementLaw::gaussian,
               LevyAreaAlgorithm levy_area = default_levy_area)
       : stepper(s),
         problem(pr),

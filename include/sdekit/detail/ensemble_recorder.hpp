@@ -1,13 +1,19 @@
 #pragma once
-// Where an ensemble's particles write: each particle's state at the save times into its own column, its kept path,
-// and its failure; columns are disjoint, so particles on different threads record without locks. The particles are
-// stored by segment (one segment of all particles in a single process; in a distributed run, the segments this
-// process ran), and finish() merges the statistics in a tree fixed by the particle count alone.
+// Where an ensemble's particles write. EnsembleRecorder (stored states) puts each particle's state at the save
+// times into its own column, stored by segment (one segment of all particles in a single process; in a distributed
+// run, the segments this process ran); LeafRecorder (statistics only) adds it to the partial statistics of its leaf
+// of particles; QuantileRecorder feeds a re-simulation pass of the exact-quantile search. Columns, leaves and path
+// slots are disjoint, so particles on different threads need no locks. Every mode reduces the same partial
+// statistics (SavePartial) over leaves of statistics_leaf_size particles through the one tree (PairwiseMerge): a
+// segment is an aligned run of 2^j leaves, i.e. one node of that tree, so the bits do not depend on threads, block
+// size, storage mode or processes.
 #include <sdekit/core/state.hpp>
 #include <sdekit/core/time_grid.hpp>
 #include <sdekit/detail/byte_stream.hpp>
+#include <sdekit/detail/quantile_search.hpp>
 #include <sdekit/ensemble/distribution.hpp>
 #include <sdekit/ensemble/options.hpp>
+#include <sdekit/ensemble/partial_statistics.hpp>
 #include <sdekit/ensemble/result.hpp>
 #include <sdekit/ensemble/statistics.hpp>
 
@@ -20,6 +26,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,16 +59,108 @@ inline void check_result_memory(std::size_t particles, std::size_t saves, std::s
               to_text(available / 1e9) + " GB of memory");
 }
 
-/// Collects each particle's saves, failures and kept path into the result; safe for concurrent particles.
+/// A state's components as contiguous doubles (a double, or an Eigen vector's storage).
+template <class X>
+const double* state_data(const X& x) {
+  if constexpr (std::is_arithmetic_v<X>) return &x;
+  else return x.data();
+}
+
+/// Which saves fall on step boundary k: save indices first(k) … last(k) − 1, an O(1) lookup per step.
+class SaveLookup {
+ public:
+  /// The lookup of `grid`'s save times.
+  explicit SaveLookup(const TimeGrid& grid) : from_(grid.steps() + 2, 0) {
+    for (std::size_t s = 0; s < grid.save_times().size(); ++s) ++from_[grid.save_index(s) + 1];
+    for (std::size_t k = 1; k < from_.size(); ++k) from_[k] += from_[k - 1];
+  }
+  bool saves_at(std::size_t k) const { return from_[k + 1] > from_[k]; }  ///< true when boundary k is a save
+  std::size_t first(std::size_t k) const { return from_[k]; }             ///< first save index at boundary k
+  std::size_t last(std::size_t k) const { return from_[k + 1]; }          ///< one past the last
+
+ private:
+  std::vector<std::size_t> from_;
+};
+
+/// The kept paths (EnsembleOptions::keep_paths): a sorted lookup of their particles (memory O(kept), not O(N)).
+template <class X>
+class PathStore {
+ public:
+  PathStore(const std::vector<std::size_t>& keep, const TimeGrid& grid) : grid_(grid), paths_(keep.size()) {
+    for (std::size_t i = 0; i < keep.size(); ++i) {
+      paths_[i].index = keep[i];
+      slots_.emplace_back(keep[i], i);
+    }
+    // Stable: a particle listed twice records into its first slot.
+    std::stable_sort(slots_.begin(), slots_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  /// True when particle i's path is kept.
+  bool keeps(std::size_t i) const { return slot(i) != none; }
+  /// Appends x at boundary k to particle i's path, if it is kept.
+  void record(std::size_t i, std::size_t k, const X& x) {
+    if (slots_.empty()) return;
+    const std::size_t s = slot(i);
+    if (s == none) return;
+    ParticlePath<X>& path = paths_[s];
+    if (path.times.empty()) {
+      path.times.reserve(grid_.steps() + 1);
+      path.states.reserve(grid_.steps() + 1);
+    }
+    path.times.push_back(grid_.time(k));
+    path.states.push_back(x);
+  }
+  /// The paths in keep_paths order (a particle listed twice gets its recording twice).
+  std::vector<ParticlePath<X>> take() {
+    for (std::size_t i = 0; i < paths_.size(); ++i) {
+      const std::size_t s = slot(paths_[i].index);
+      if (s != i) paths_[i] = paths_[s];
+    }
+    return std::move(paths_);
+  }
+
+ private:
+  static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  std::size_t slot(std::size_t i) const {
+    auto it =
+        std::lower_bound(slots_.begin(), slots_.end(), i, [](const auto& a, std::size_t v) { return a.first < v; });
+    return it != slots_.end() && it->first == i ? it->second : none;
+  }
+  const TimeGrid& grid_;
+  std::vector<ParticlePath<X>> paths_;
+  std::vector<std::pair<std::size_t, std::size_t>> slots_;  // (particle, slot), sorted by particle
+};
+
+/// Failures in particle order: within a block or leaf they arrive in time order and each particle fails at most
+/// once, so sorting by index gives the same list for any block size.
+template <class X>
+void sort_failures(std::vector<FailedParticle<X>>& failures) {
+  std::sort(failures.begin(), failures.end(),
+            [](const FailedParticle<X>& a, const FailedParticle<X>& b) { return a.index < b.index; });
+}
+
+/// The partial statistics of stored states (one particle per column; a failed particle's column is all NaN): the
+/// columns in leaves of statistics_leaf_size, merged by PairwiseMerge, exactly as LeafRecorder's partials are. Of
+/// a whole segment of a distributed run, this is that segment's node of the tree.
+SavePartial stored_partial(const Eigen::MatrixXd& values, const StatisticsOptions& options);
+
+/// Appends to st.quantiles the requested quantiles of the stored values (all particles), from the sorted values.
+void stored_quantiles(const Eigen::MatrixXd& values, SaveStatistics& st, const StatisticsOptions& options);
+
+/// Statistics of stored states: stored_partial's statistics and stored_quantiles.
+SaveStatistics stored_statistics(const Eigen::MatrixXd& values, double time, const StatisticsOptions& options);
+
+/// Collects each particle's saves, failures and kept path into the result (stored-state mode); safe for concurrent
+/// particles.
 template <class X>
 class EnsembleRecorder {
  public:
   EnsembleRecorder(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension)
-      : grid_(grid),
+      : options_(options.statistics),
+        grid_(grid),
         distribution_(options.distribution.get()),
         particles_(options.particles),
         block_size_(options.block_size),
-        // Segments of whole statistics chunks, a power of two of them, so each is a node of column_moments' tree.
+        // Segments of a power of two of whole leaves, so each is a node of the statistics' merge tree.
         segment_size_(distribution_ ? distribution_->segment_size(options.particles, moment_chunk) : options.particles),
         segment_slot_((options.particles + segment_size_ - 1) / segment_size_, -1),
         path_slot_(options.particles, -1),
@@ -138,12 +237,23 @@ class EnsembleRecorder {
       for (auto& block : seg.block_failures)
         for (auto& f : block) result_.failures.push_back(std::move(f));
     const std::size_t saves = result_.save_times.size();
-    std::vector<std::vector<Moments>> nodes(saves);  // per save, one node of the merge tree per segment
+    result_.statistics.resize(saves);
     if (!distribution_) {
       result_.values = std::move(stored_.front().values);
-      for (std::size_t s = 0; s < saves; ++s) nodes[s].push_back(column_moments(result_.values[s]));
+#pragma omp parallel for schedule(dynamic, 1)
+      for (std::size_t s = 0; s < saves; ++s)
+        result_.statistics[s] = stored_statistics(result_.values[s], result_.save_times[s], options_);
     } else {
+      std::vector<std::vector<SavePartial>> nodes(saves);  // per save, one node of the merge tree per segment
       exchange(nodes);
+      for (std::size_t s = 0; s < saves; ++s) {
+        PairwiseMerge<SavePartial> total;
+        for (SavePartial& node : nodes[s]) total.push(std::move(node));
+        result_.statistics[s] =
+            std::move(total).finish(SavePartial(result_.dimension, options_)).finish(result_.save_times[s], options_);
+        // Quantiles need every value: validate_run_options allows them only with Collect::all.
+        if (!options_.quantiles.empty()) stored_quantiles(result_.values[s], result_.statistics[s], options_);
+      }
     }
     std::sort(result_.failures.begin(), result_.failures.end(),
               [](const FailedParticle<X>& a, const FailedParticle<X>& b) { return a.index < b.index; });
@@ -151,18 +261,6 @@ class EnsembleRecorder {
     for (std::size_t i = 0; i < result_.paths.size(); ++i) {
       const long slot = path_slot_[result_.paths[i].index];
       if (static_cast<std::size_t>(slot) != i) result_.paths[i] = result_.paths[static_cast<std::size_t>(slot)];
-    }
-    result_.statistics.resize(saves);
-    for (std::size_t s = 0; s < saves; ++s) {
-      const Moments m = merge_pairwise(std::move(nodes[s]));
-      SaveStatistics& st = result_.statistics[s];
-      st.time = result_.save_times[s];
-      st.alive = m.count();
-      st.mean = m.mean();
-      st.covariance = m.covariance();
-      st.variance = st.covariance.diagonal();
-      st.min = m.min();
-      st.max = m.max();
     }
     return std::move(result_);
   }
@@ -188,7 +286,7 @@ class EnsembleRecorder {
   // Every process sends every other one its segments' tree nodes, its failures and the kept paths it recorded;
   // then the particles' columns go where options.distribution asks. The bytes sent per save time do not grow with
   // the particles per process beyond one node per segment.
-  void exchange(std::vector<std::vector<Moments>>& nodes) {
+  void exchange(std::vector<std::vector<SavePartial>>& nodes) {
     const std::size_t saves = result_.save_times.size();
     const std::size_t d = result_.dimension;
     ByteWriter out;
@@ -197,7 +295,7 @@ class EnsembleRecorder {
     for (const Stored& seg : stored_) {
       out.put(seg.index);
       packed.clear();
-      for (std::size_t s = 0; s < saves; ++s) column_moments(seg.values[s]).pack(packed);
+      for (std::size_t s = 0; s < saves; ++s) stored_partial(seg.values[s], options_).pack(packed);
       out.put_doubles(packed.data(), packed.size());
     }
     out.put(result_.failures.size());
@@ -220,16 +318,17 @@ class EnsembleRecorder {
     }
 
     const std::vector<std::string> all = distribution_->all_gather(out.bytes());
-    for (auto& list : nodes) list.assign(segments(), Moments(d));
+    for (auto& list : nodes) list.assign(segments(), SavePartial(d, options_));
     result_.failures.clear();
-    const std::size_t node_size = Moments::packed_size(d);
+    const std::size_t node_size = SavePartial::packed_size(d, options_);
     for (const std::string& bytes : all) {
       ByteReader in(bytes);
       const auto count = in.get<std::size_t>();
       for (std::size_t j = 0; j < count; ++j) {
         const auto index = in.get<std::size_t>();
         const std::vector<double> data = in.get_doubles(saves * node_size);
-        for (std::size_t s = 0; s < saves; ++s) nodes[s][index] = Moments::unpack(data.data() + s * node_size, d);
+        for (std::size_t s = 0; s < saves; ++s)
+          nodes[s][index] = SavePartial::unpack(data.data() + s * node_size, d, options_);
       }
       const auto failures = in.get<std::size_t>();
       for (std::size_t j = 0; j < failures; ++j) {
@@ -305,6 +404,7 @@ class EnsembleRecorder {
     }
   }
 
+  const StatisticsOptions& options_;
   const TimeGrid& grid_;
   ParticleDistribution* distribution_;
   std::size_t particles_;
@@ -315,6 +415,65 @@ class EnsembleRecorder {
   std::vector<long> path_slot_;
   std::vector<std::size_t> saves_from_;
   EnsembleResult<X> result_;
+};
+
+/// One leaf of a statistics-only run: the partial statistics of its particles (added in particle order), its
+/// failures, and the kept paths (shared; slots are disjoint).
+template <class X>
+class LeafRecorder {
+ public:
+  LeafRecorder(const StatisticsOptions& options, const TimeGrid& grid, const SaveLookup& saves, PathStore<X>& paths,
+               std::size_t dimension)
+      : partial(grid.save_times().size(), dimension, options),
+        options_(&options),
+        grid_(&grid),
+        saves_(&saves),
+        paths_(&paths) {}
+
+  bool saves_at(std::size_t k) const { return saves_->saves_at(k); }  ///< true when boundary k is a save time
+  bool keeps_path(std::size_t i) const { return paths_->keeps(i); }   ///< true when particle i's path is kept
+
+  /// Adds particle i's state at boundary k to the saves there, and to its path if kept.
+  void record(std::size_t i, std::size_t k, const X& x) {
+    for (std::size_t s = saves_->first(k); s < saves_->last(k); ++s) partial.saves[s].add(state_data(x), *options_);
+    paths_->record(i, k, x);
+  }
+  /// Marks particle i failed during the step that starts at boundary k.
+  void fail(std::size_t i, std::size_t k, const X& last_state, std::string reason) {
+    failures.push_back({i, grid_->time(k), last_state, std::move(reason)});
+  }
+
+  PartialStatistics partial;                ///< this leaf's statistics
+  std::vector<FailedParticle<X>> failures;  ///< this leaf's failures
+
+ private:
+  const StatisticsOptions* options_;
+  const TimeGrid* grid_;
+  const SaveLookup* saves_;
+  PathStore<X>* paths_;
+};
+
+/// One leaf of a re-simulation pass of the exact-quantile search: only the saved values matter.
+template <class X>
+class QuantileRecorder {
+ public:
+  QuantileRecorder(const QuantileSearch& search, const SaveLookup& saves)
+      : pass(search.start_pass()), search_(&search), saves_(&saves) {}
+
+  bool saves_at(std::size_t k) const { return saves_->saves_at(k); }  ///< true when boundary k is a save time
+  bool keeps_path(std::size_t) const { return false; }                ///< paths were recorded by the first pass
+  /// Feeds particle i's state at boundary k to the search.
+  void record(std::size_t, std::size_t k, const X& x) {
+    for (std::size_t s = saves_->first(k); s < saves_->last(k); ++s) search_->add(pass, s, state_data(x));
+  }
+  /// Failures were recorded by the first pass.
+  void fail(std::size_t, std::size_t, const X&, std::string) {}
+
+  QuantilePass pass;  ///< this leaf's findings
+
+ private:
+  const QuantileSearch* search_;
+  const SaveLookup* saves_;
 };
 
 }  // namespace sdekit::detail

@@ -54,7 +54,9 @@ EnsembleStart<typename initial_state<Init>::type> start_ensemble(const EnsembleO
       options.particles, [&](std::size_t i) { return make_initial_state(x0, options.seed, i); }, where, "x0");
   if constexpr (!is_sampler_v<Init>) require(!failure_reason(first, AnyState{}), where, "x0", first, "must be finite");
   const std::size_t dimension = state_size(first);
-  check_result_memory(options.particles, grid.save_times().size(), dimension, where);
+  // A statistics-only run keeps no states, so only a run that stores them needs their memory.
+  if (!statistics_only(options, dimension, grid.save_times().size()))
+    check_result_memory(options.particles, grid.save_times().size(), dimension, where);
   return {std::move(grid), reference, std::move(first), dimension};
 }
 

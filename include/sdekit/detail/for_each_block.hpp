@@ -1,8 +1,8 @@
 #pragma once
-// The parallel loop of an ensemble: particles in fixed-size blocks handed to OpenMP threads, progress reported
-// (within blocks too, for runs that report their own progress), exceptions carried out of the parallel region. In a
-// distributed run (RunOptions::distribution) the process asks for segments of particles one at a time and runs each
-// segment's blocks on its threads.
+// The parallel loops of an ensemble: particles in fixed-size blocks handed to OpenMP threads (stored states), or
+// leaves of particles in waves whose results are consumed in leaf order (statistics only); progress reported,
+// exceptions carried out of the parallel region. In a distributed run (RunOptions::distribution) the process asks
+// for segments of particles one at a time and runs each segment's blocks on its threads.
 #include <sdekit/ensemble/distribution.hpp>
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/result.hpp>
@@ -14,8 +14,10 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -122,6 +124,33 @@ class ProgressTracker {
   std::exception_ptr error_;
 };
 
+/// Reports the fraction of particles done to RunOptions::progress, one call at a time, mapped into [from, to] (a
+/// run of several passes gives each pass its share, so the fraction keeps increasing).
+class ProgressCounter {
+ public:
+  ProgressCounter(const std::function<void(double)>& report, std::size_t total, double from = 0.0, double to = 1.0)
+      : report_(report), total_(static_cast<double>(total)), from_(from), to_(to) {}
+  /// Counts `particles` more as done; may throw what the callback throws.
+  void add(std::size_t particles) {
+    if (!report_) return;
+#pragma omp critical(sdekit_progress)
+    {
+      done_ += particles;
+      report_(from_ + (to_ - from_) * static_cast<double>(done_) / total_);
+    }
+  }
+
+ private:
+  const std::function<void(double)>& report_;
+  double total_, from_, to_;
+  std::size_t done_ = 0;
+};
+
+/// Threads an ensemble uses.
+inline int ensemble_threads(const RunOptions& options) {
+  return options.threads > 0 ? options.threads : omp_get_max_threads();
+}
+
 /// Runs body(begin, end) — or body(begin, end, tracker) when the body reports progress within its block — for every
 /// block of particles of the segments this process runs (all of them without a distribution), in parallel, reports
 /// progress, and rethrows the exception of the lowest-numbered block that threw (after all blocks have stopped), so
@@ -130,7 +159,7 @@ template <class Recorder, class Body>
 void for_each_block(const RunOptions& options, Recorder& recorder, Body&& body) {
   constexpr bool reports_itself = std::is_invocable_v<Body&, std::size_t, std::size_t, ProgressTracker&>;
   ParticleDistribution* distribution = options.distribution.get();
-  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  const int threads = ensemble_threads(options);
   ProgressTracker tracker(options, threads);
   auto run_segment = [&](std::size_t segment) {
     recorder.open_segment(segment);
@@ -185,6 +214,35 @@ void for_each_block(const RunOptions& options, Recorder& recorder, Body&& body) 
   // Nothing is left to cancel, and throwing here alone would leave the other processes waiting in finish(): a
   // callback that throws now is not rethrown.
   tracker.finish();
+}
+
+/// Runs make(leaf) → Result for every leaf of statistics_leaf_size particles, in parallel waves of a few leaves
+/// per thread, and calls consume(std::move(result)) in leaf order after each wave: the results merge in a fixed
+/// order while at most one wave of them is held (memory independent of the number of particles). Rethrows the
+/// exception of the lowest-numbered leaf of the first wave that threw.
+template <class Result, class Make, class Consume>
+void for_each_leaf(const RunOptions& options, std::size_t leaves, Make&& make, Consume&& consume) {
+  const int threads = ensemble_threads(options);
+  const std::size_t wave = 4 * static_cast<std::size_t>(threads);
+  std::vector<std::optional<Result>> results(wave);
+  std::vector<std::exception_ptr> errors(wave);
+  for (std::size_t first = 0; first < leaves; first += wave) {
+    const long n = static_cast<long>(std::min(wave, leaves - first));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (long j = 0; j < n; ++j) {
+      try {
+        results[static_cast<std::size_t>(j)].emplace(make(first + static_cast<std::size_t>(j)));
+      } catch (...) {
+        errors[static_cast<std::size_t>(j)] = std::current_exception();
+      }
+    }
+    for (long j = 0; j < n; ++j)
+      if (errors[static_cast<std::size_t>(j)]) std::rethrow_exception(errors[static_cast<std::size_t>(j)]);
+    for (long j = 0; j < n; ++j) {
+      consume(std::move(*results[static_cast<std::size_t>(j)]));
+      results[static_cast<std::size_t>(j)].reset();
+    }
+  }
 }
 
 }  // namespace sdekit::detail

@@ -52,8 +52,13 @@ template <class X>
 struct DiffusionSamples {
   EnsembleResult<X> ensemble;           ///< states and statistics at the save times, failures
   std::uint64_t score_evaluations = 0;  ///< total calls of the score (or noise predictor), all particles
-  /// The final samples, dimension × particles (NaN columns for failed particles).
-  const Eigen::MatrixXd& samples() const { return ensemble.values.back(); }
+  /// The final samples, dimension × particles (NaN columns for failed particles); throws std::invalid_argument
+  /// when the run kept statistics only.
+  const Eigen::MatrixXd& samples() const {
+    detail::require(!ensemble.statistics_only, "sdekit::DiffusionSamples::samples", "options.statistics.storage",
+                    "statistics_only", "keeps no samples: read statistics() instead");
+    return ensemble.values.back();
+  }
   /// Statistics of the final samples.
   const SaveStatistics& statistics() const { return ensemble.statistics.back(); }
 };

@@ -161,6 +161,7 @@ auto simulate_markov_chain(const ContinuousMarkovChain& chain, const Init& x0, c
 }
 
 /// The fraction of particles alive at save time `save` in each of the `states` states (a histogram of indices).
+/// Needs the stored states; a statistics-only run requests HistogramRequest{0, states, 0.0, double(states)} instead.
 template <class X>
 Eigen::VectorXd state_frequencies(const EnsembleResult<X>& result, std::size_t save, std::size_t states) {
   Eigen::VectorXd f = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(states));

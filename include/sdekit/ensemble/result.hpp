@@ -1,6 +1,7 @@
 #pragma once
-// What an ensemble run returns: every particle's state at each save time, statistics per save time, the failed
-// particles and the kept paths, with lookups of a save by its time and of a component's values.
+// What an ensemble run returns: statistics per save time, every particle's state at each save time (unless the run
+// kept statistics only), the failed particles and the kept paths, with lookups of a save by its time and of a
+// component's values.
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/state.hpp>
 #include <sdekit/ensemble/statistics.hpp>
@@ -16,15 +17,29 @@
 
 namespace sdekit {
 
+/// Statistics of a user-defined reduction f(state) over the particles alive at one save time.
+struct ReductionStatistics {
+  std::string name;             ///< the ReductionRequest's name
+  std::size_t count = 0;        ///< particles it is based on
+  double mean = 0.0;            ///< mean of f
+  double variance = 0.0;        ///< unbiased sample variance of f
+  double standard_error = 0.0;  ///< sqrt(variance / count): the Monte Carlo error of mean
+  double min = 0.0;             ///< smallest f
+  double max = 0.0;             ///< largest f
+};
+
 /// Statistics of the particles alive at one save time.
 struct SaveStatistics {
-  double time = 0.0;           ///< the save time
-  std::size_t alive = 0;       ///< particles the statistics are based on
-  Eigen::VectorXd mean;        ///< sample mean per component
-  Eigen::VectorXd variance;    ///< unbiased sample variance per component
-  Eigen::MatrixXd covariance;  ///< unbiased sample covariance
-  Eigen::VectorXd min;         ///< componentwise minimum
-  Eigen::VectorXd max;         ///< componentwise maximum
+  double time = 0.0;                            ///< the save time
+  std::size_t alive = 0;                        ///< particles the statistics are based on
+  Eigen::VectorXd mean;                         ///< sample mean per component
+  Eigen::VectorXd variance;                     ///< unbiased sample variance per component
+  Eigen::MatrixXd covariance;                   ///< unbiased sample covariance
+  Eigen::VectorXd min;                          ///< componentwise minimum
+  Eigen::VectorXd max;                          ///< componentwise maximum
+  std::vector<Histogram> histograms;            ///< one per StatisticsOptions::histograms, in that order
+  std::vector<ReductionStatistics> reductions;  ///< one per StatisticsOptions::reductions, in that order
+  std::vector<double> quantiles;  ///< one per StatisticsOptions::quantiles (exact; NaN when no particle is alive)
   /// Standard error of the mean per component, sqrt(variance / alive).
   Eigen::VectorXd standard_error() const { return (variance / static_cast<double>(alive)).cwiseSqrt(); }
 };
@@ -57,9 +72,12 @@ template <class X>
 struct EnsembleResult {
   std::size_t particles = 0;               ///< N
   std::size_t dimension = 0;               ///< components per state
+  bool statistics_only = false;            ///< true when the states were not kept (Storage::statistics_only)
+  std::size_t passes = 1;                  ///< simulation passes run (more than 1 for exact quantiles without states)
   std::vector<double> save_times;          ///< the save times
   std::vector<SaveStatistics> statistics;  ///< one per save time
-  /// One matrix per save time: dimension × particles, column i the state of particle i (NaN once it failed).
+  /// One matrix per save time: dimension × particles, column i the state of particle i (NaN once it failed);
+  /// empty when statistics_only.
   std::vector<Eigen::MatrixXd> values;
   /// Empty when `values` holds every particle; otherwise the particles whose columns it holds, in order (on the
   /// processes of a distributed run with sdekit::Collect::root, one empty range on all but the root; with local, the
@@ -86,6 +104,7 @@ struct EnsembleResult {
 
   /// Component `component` of every particle at save time `save` (NaN for failed particles).
   std::vector<double> component_values(std::size_t save, std::size_t component = 0) const {
+    check_values("sdekit::EnsembleResult::component_values");
     check_save(save, "sdekit::EnsembleResult::component_values");
     check_component(component, "sdekit::EnsembleResult::component_values");
     const Eigen::MatrixXd& v = values[save];
@@ -96,18 +115,21 @@ struct EnsembleResult {
   }
   /// The exact q-quantile of a component over the particles alive at save time `save`.
   double quantile(std::size_t save, std::size_t component, double q) const {
+    check_values("sdekit::EnsembleResult::quantile");
     check_save(save, "sdekit::EnsembleResult::quantile");
     check_component(component, "sdekit::EnsembleResult::quantile");
     return sdekit::quantile(component_values(save, component), q);
   }
   /// A histogram of a component over the particles alive at save time `save`.
   Histogram histogram(std::size_t save, std::size_t component, std::size_t bins, double lo, double hi) const {
+    check_values("sdekit::EnsembleResult::histogram");
     check_save(save, "sdekit::EnsembleResult::histogram");
     check_component(component, "sdekit::EnsembleResult::histogram");
     return sdekit::histogram(component_values(save, component), bins, lo, hi);
   }
   /// The states of the particles alive at save time `save`, in particle order.
   std::vector<X> states(std::size_t save) const {
+    check_values("sdekit::EnsembleResult::states");
     check_save(save, "sdekit::EnsembleResult::states");
     const Eigen::MatrixXd& v = values[save];
     std::vector<X> out;
@@ -124,6 +146,10 @@ struct EnsembleResult {
  private:
   // Indices are checked here because Eigen's element access is unchecked in release builds: a bad component
   // would read past the matrix.
+  void check_values(std::string_view where) const {
+    detail::require(!statistics_only, where, "options.statistics.storage", "statistics_only",
+                    "keeps no states: request histograms and quantiles in options.statistics instead");
+  }
   void check_save(std::size_t save, std::string_view where) const {
     // A process of a distributed run may hold only some columns: a statistic of those would be silently wrong.
     if (!holds_all_values())

@@ -3,8 +3,10 @@
 // Particle i draws its Wiener increments from Z(seed, i, step, component) (or the discrete variables of
 // EnsembleOptions::increment_law) and its other random numbers from
 // RandomStream(seed, i, ·), so its path does not depend on which thread ran it, on the block size, or on N.
-// Each particle's state at each save time is written to its own column of the result, and statistics are
-// computed afterwards from those columns in a fixed order: results are bitwise the same for any thread count.
+// Each particle's state at each save time is written to its own column of the result and statistics are computed
+// afterwards from those columns; or, with options.statistics.storage = Storage::statistics_only, each leaf of
+// particles adds its states to partial statistics and no state is kept. Both reduce leaf by leaf in a fixed tree,
+// so results are bitwise the same for any thread count, block size and storage mode.
 // This file holds the two entry points only; options, results and the engine's parts live in their own headers.
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/problem.hpp>
@@ -15,6 +17,7 @@
 #include <sdekit/detail/ensemble_start.hpp>
 #include <sdekit/detail/for_each_block.hpp>
 #include <sdekit/detail/particle_state.hpp>
+#include <sdekit/detail/statistics_run.hpp>
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/particles.hpp>
 #include <sdekit/ensemble/result.hpp>
@@ -53,10 +56,10 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
             .second);
   else m = noise_dimension_of(problem);
 
-  detail::EnsembleRecorder<X> recorder(options, grid, dimension);
-  detail::for_each_block(options, recorder, [&](std::size_t begin, std::size_t end) {
-    detail::BlockRunner<Stepper, Problem, P, X, Domain> block(stepper, problem, inside, recorder, begin, end, m,
-                                                              options.increment_law, options.levy_area);
+  auto run_range = [&](auto& recorder, std::size_t begin, std::size_t end) {
+    using Recorder = std::remove_reference_t<decltype(recorder)>;
+    detail::BlockRunner<Stepper, Problem, P, X, Domain, Recorder> block(stepper, problem, inside, recorder, begin, end,
+                                                                        m, options.increment_law, options.levy_area);
     for (std::size_t p = 0; p < block.count; ++p) {
       X x;
       std::string failure = detail::start_state(x0, options.seed, begin + p, dimension, start.reference, x);
@@ -74,8 +77,8 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
       block.step(k, grid.time(k), grid.step_size(k));
       block.record(k + 1);
     }
-  });
-  return recorder.finish();
+  };
+  return detail::run_ensemble<X>(options, grid, dimension, run_range, where);
 }
 
 /// Runs options.particles particles of any Markov process given by advance(x, t_from, t_to, rng), which moves a
@@ -94,8 +97,7 @@ auto simulate_process_ensemble(const Init& x0, const Advance& advance, const Ens
   const TimeGrid& grid = start.grid;
   const std::size_t dimension = start.dimension;
 
-  detail::EnsembleRecorder<X> recorder(options, grid, dimension);
-  detail::for_each_block(options, recorder, [&](std::size_t begin, std::size_t end) {
+  auto run_range = [&](auto& recorder, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       X x;
       std::string failure = detail::start_state(x0, options.seed, i, dimension, start.reference, x);
@@ -121,8 +123,8 @@ auto simulate_process_ensemble(const Init& x0, const Advance& advance, const Ens
         recorder.record(i, k + 1, x);
       }
     }
-  });
-  return recorder.finish();
+  };
+  return detail::run_ensemble<X>(options, grid, dimension, run_range, where);
 }
 
 }  // namespace sdekit

@@ -6,9 +6,53 @@
 #include <cstddef>
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace sdekit {
+
+/// Particles (or columns) per leaf of every ensemble reduction: the chunks of column_moments, the leaves of a
+/// statistics-only run, and the unit of the segments of a distributed run are all this one size. Fixed, never a
+/// tuning knob: the leaves and the merge tree above them depend on particle indices only, so statistics do not
+/// depend on threads, block sizes, storage mode or processes.
+inline constexpr std::size_t statistics_leaf_size = 1024;
+/// The same size under the name the distributed runs use (a segment is a power of two of these chunks).
+inline constexpr std::size_t moment_chunk = statistics_leaf_size;
+
+/// The one merge tree of every ensemble reduction, fed leaf by leaf: leaves 2j and 2j+1 merge, then pairs of pairs,
+/// … (a binary counter), and the remaining subtrees fold from the right at the end. That is exactly the tree of
+/// merge_pairwise (level by level, an odd last part carried up), built with O(log leaves) partial results held, so
+/// the rounding is a function of the data and the leaf size alone. Any aligned run of 2^k leaves merges to one node
+/// of it, which is what lets a process merge its own segment first (sdekit::mpi) without changing a bit.
+/// T needs merge(const T& later), where later's samples follow.
+template <class T>
+class PairwiseMerge {
+ public:
+  /// Adds the next leaf.
+  void push(T leaf) {
+    stack_.emplace_back(0, std::move(leaf));
+    while (stack_.size() >= 2 && stack_[stack_.size() - 2].first == stack_.back().first) {
+      auto top = std::move(stack_.back());
+      stack_.pop_back();
+      stack_.back().second.merge(top.second);
+      ++stack_.back().first;
+    }
+  }
+  /// The merge of all leaves pushed, or `empty` if there were none.
+  T finish(T empty) && {
+    if (stack_.empty()) return empty;
+    T total = std::move(stack_.back().second);
+    for (std::size_t i = stack_.size() - 1; i-- > 0;) {
+      stack_[i].second.merge(total);
+      total = std::move(stack_[i].second);
+    }
+    stack_.clear();
+    return total;
+  }
+
+ private:
+  std::vector<std::pair<std::size_t, T>> stack_;  // (level, subtree of 2^level leaves), levels decreasing
+};
 
 /// Running mean, covariance, min and max of d-dimensional samples (Welford's update, Chan et al.'s merge).
 class Moments {
@@ -45,13 +89,10 @@ class Moments {
   Eigen::VectorXd delta_;     // scratch for add()
 };
 
-/// Columns per chunk of column_moments. Distributed ensembles cut the particles at multiples of it, so it is fixed,
-/// never a tuning knob.
-inline constexpr std::size_t moment_chunk = 1024;
-
 /// Merges partial moments pairwise, level by level (parts[2k] with parts[2k+1], an odd last part carried up): the
 /// rounding depends only on the number of parts, and any aligned run of 2^j parts merges to a node of the same tree,
-/// which is what lets processes merge their own parts first (sdekit::mpi) without changing a bit.
+/// which is what lets processes merge their own parts first (sdekit::mpi) without changing a bit. This is
+/// PairwiseMerge over the parts in order (one tree for every reduction); throws for no parts.
 Moments merge_pairwise(std::vector<Moments> parts);
 
 /// Moments of the columns of `samples` (one sample per column) that contain no NaN: the columns of each chunk of
@@ -65,6 +106,21 @@ double quantile(std::span<const double> values, double q);
 
 /// Several quantiles of the same values (one sort).
 std::vector<double> quantiles(std::span<const double> values, std::span<const double> qs);
+
+namespace detail {
+/// Where the type-7 q-quantile of n sorted values lies: between order statistics `below` and `above` (0-based).
+struct QuantilePosition {
+  std::size_t below = 0;  ///< index of the lower order statistic
+  std::size_t above = 0;  ///< index of the upper order statistic
+  double fraction = 0.0;  ///< weight of the upper one
+};
+/// The position of the q-quantile among n ≥ 1 sorted values; throws for q outside [0, 1] or n = 0.
+QuantilePosition quantile_position(std::size_t n, double q);
+/// The quantile from its two order statistics (one formula for every way of finding them, so the bits agree).
+inline double interpolate_quantile(double lower, double upper, double fraction) {
+  return lower + fraction * (upper - lower);
+}
+}  // namespace detail
 
 /// Counts of values in `bins` equal-width bins over [lo, hi); values outside are counted in `below` / `above`.
 struct Histogram {
@@ -80,6 +136,10 @@ struct Histogram {
   }  ///< centre of bin i
   /// Density estimate in bin i: count / (total · width), so it integrates to the fraction inside [lo, hi).
   double density(std::size_t i) const;
+  /// Counts one value (NaN is ignored).
+  void add(double v);
+  /// Adds the counts of a histogram with the same bins; throws std::invalid_argument otherwise.
+  void merge(const Histogram& other);
 };
 
 /// Histogram of the non-NaN values; throws for bins = 0 or hi ≤ lo.

@@ -64,10 +64,11 @@ struct ForecastPoint {
 
 /// A forecast: one point per horizon, and (for ensembles) the particles' values.
 struct Forecast {
-  std::vector<double> levels;                ///< the interval levels
-  std::vector<ForecastPoint> points;         ///< one per horizon
-  std::vector<std::vector<double>> samples;  ///< per horizon, the values of the surviving particles (ensembles)
-  std::size_t failed = 0;                    ///< particles stopped by a non-finite state
+  std::vector<double> levels;         ///< the interval levels
+  std::vector<ForecastPoint> points;  ///< one per horizon
+  /// Per horizon, the values of the surviving particles (ensembles that keep their states).
+  std::vector<std::vector<double>> samples;
+  std::size_t failed = 0;  ///< particles stopped by a non-finite state
 
   /// The index of `level` in levels; throws std::invalid_argument naming "level" and listing the levels.
   std::size_t level_index(double level) const { return detail::level_index(levels, level, "sdekit::Forecast"); }
@@ -109,8 +110,14 @@ struct WithParameters {
 /// Checks horizons and options of a forecast and returns the Euler–Maruyama step to use.
 double forecast_step(std::span<const double> horizons, const ForecastOptions& options, std::string_view where);
 
-/// Fills points (mean, sd, median, intervals) and samples from the ensemble values at each save time.
-Forecast summarise_ensemble(const std::vector<std::vector<double>>& values, double t0, std::span<const double> horizons,
+/// The quantile requests of a forecast: (1 − level)/2 and (1 + level)/2 per level, then the median.
+std::vector<QuantileRequest> forecast_quantiles(std::span<const double> levels);
+
+/// Fills points (mean, sd, median, intervals) from the ensemble statistics at each save time, whose quantiles from
+/// index `first_quantile` on are forecast_quantiles(levels), and samples from the values (none when the ensemble
+/// kept statistics only).
+Forecast summarise_ensemble(const std::vector<SaveStatistics>& statistics, std::size_t first_quantile,
+                            const std::vector<std::vector<double>>& values, double t0, std::span<const double> horizons,
                             std::span<const double> levels, std::size_t failed);
 
 /// θ for particle i: a draw from N(θ̂, Σ) by its Cholesky factor, redrawn until inside the bounds (θ̂ after 100).
@@ -159,11 +166,18 @@ Forecast forecast_ensemble(const Drift& drift, const Diffusion& diffusion, const
   for (double h : horizons) ensemble.save_times.push_back(t0 + h);
   const EulerMaruyama stepper;
 
+  // Quantiles come from the ensemble's statistics, so a statistics-only forecast (options.statistics.storage) gives
+  // the same points as a stored one, without samples.
+  const std::size_t first_quantile = ensemble.statistics.quantiles.size();
+  for (const QuantileRequest& q : detail::forecast_quantiles(options.levels))
+    ensemble.statistics.quantiles.push_back(q);
   auto run = [&](const auto& problem) {
     const auto result = simulate_ensemble(stepper, problem, x0, ensemble);
     std::vector<std::vector<double>> values;
-    for (std::size_t k = 0; k < horizons.size(); ++k) values.push_back(result.component_values(k));
-    return detail::summarise_ensemble(values, t0, horizons, options.levels, result.failures.size());
+    if (!result.statistics_only)
+      for (std::size_t k = 0; k < horizons.size(); ++k) values.push_back(result.component_values(k));
+    return detail::summarise_ensemble(result.statistics, first_quantile, values, t0, horizons, options.levels,
+                                      result.failures.size());
   };
   if (!options.parameter_uncertainty) {
     return run(make_sde(detail::WithParameters<Drift>{drift, fit.parameters},
