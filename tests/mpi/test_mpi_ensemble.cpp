@@ -242,8 +242,49 @@ TEST_CASE("Requested statistics (histograms, reductions, quantiles) equal the si
   c.collect = Collect::local;
   q.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
   CHECK_THROWS_AS((void)sdekit::simulate_ensemble(em, problem, x0, q), std::invalid_argument);
-  only.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, ClusterOptions{});
-  CHECK_THROWS_AS((void)sdekit::simulate_ensemble(em, problem, x0, only), std::invalid_argument);
+}
+
+TEST_CASE("statistics only across processes: statistics, exact quantiles, failures and paths equal one process") {
+  const auto problem = blowing_problem();
+  const sdekit::EulerMaruyama em;
+  const Eigen::Vector2d x0(0.5, -0.2);
+  sdekit::EnsembleOptions plain = sde_options();
+  plain.statistics.histograms = {{0, 30, -1.5, 1.5}};
+  plain.statistics.reductions = {{"x0 > 0.8", [](std::span<const double> x) { return x[0] > 0.8 ? 1.0 : 0.0; }}};
+  plain.statistics.quantiles = {{0, 0.05}, {1, 0.5}, {0, 0.975}};
+  plain.threads = 1;
+  const auto want = sdekit::simulate_ensemble(em, problem, x0, plain);  // stored states, one process
+  sdekit::EnsembleOptions only = plain;
+  only.statistics.storage = sdekit::Storage::statistics_only;
+  only.statistics.quantile_capacity = 500;  // several narrowing passes, each reduced across the processes
+  for (const Balance balance : {Balance::static_segments, Balance::dynamic_segments})
+    for (const int threads : {1, 2}) {
+      CAPTURE(static_cast<int>(balance));
+      CAPTURE(threads);
+      ClusterOptions c;
+      c.balance = balance;
+      c.collect = Collect::local;  // statistics only keeps no columns, so any Collect does
+      only.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, c);
+      only.threads = threads;
+      std::vector<double> reported;
+      only.progress = [&](double f) { reported.push_back(f); };
+      const auto got = sdekit::simulate_ensemble(em, problem, x0, only);
+      CHECK(got.statistics_only);
+      CHECK(got.values.empty());
+      CHECK(got.passes > 2);
+      check_same_summary(got, want);
+      REQUIRE(!reported.empty());
+      CHECK(std::is_sorted(reported.begin(), reported.end()));
+      CHECK(reported.back() == 1.0);
+    }
+
+  // Storage::automatic keeps statistics only when stored states could not answer the quantiles (no Collect::all).
+  sdekit::EnsembleOptions automatic = plain;
+  automatic.statistics.storage = sdekit::Storage::automatic;
+  automatic.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, ClusterOptions{});
+  const auto chosen = sdekit::simulate_ensemble(em, problem, x0, automatic);
+  CHECK(chosen.statistics_only);
+  check_same_summary(chosen, want);
 }
 
 TEST_CASE("Larger segments, a sampled initial state and Milstein: still the same bits") {
@@ -332,6 +373,14 @@ TEST_CASE("SSA and tau-leaping ensembles, dynamic segments: the same bits") {
   o.threads = 1;
   check_same(sdekit::simulate_ssa(network, o), want, Collect::all);
   check_same(sdekit::simulate_tau_leaping(network, o), want_tau, Collect::all);
+  // Statistics only, with an exact median of the counts: the same bits as the stored single-process run.
+  o.statistics.storage = sdekit::Storage::statistics_only;
+  o.statistics.quantiles = {{0, 0.5}};
+  o.distribution = sdekit::mpi::make_cluster(MPI_COMM_WORLD, ClusterOptions{});
+  sdekit::JumpOptions stored = o;
+  stored.distribution = nullptr;
+  stored.statistics.storage = sdekit::Storage::states;
+  check_same_summary(sdekit::simulate_ssa(network, o), sdekit::simulate_ssa(network, stored));
 }
 
 TEST_CASE("controlled SSA, dynamic segments: the same bits, every run's end on every process, progress to 1") {

@@ -11,6 +11,7 @@
 #include <sdekit/core/time_grid.hpp>
 #include <sdekit/detail/byte_stream.hpp>
 #include <sdekit/detail/quantile_search.hpp>
+#include <sdekit/detail/result_exchange.hpp>
 #include <sdekit/ensemble/distribution.hpp>
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/partial_statistics.hpp>
@@ -274,15 +275,6 @@ class EnsembleRecorder {
 
   Stored& stored_of(std::size_t i) { return stored_[static_cast<std::size_t>(segment_slot_[i / segment_size_])]; }
 
-  void put_state(ByteWriter& out, const X& x) const {
-    for (std::size_t c = 0; c < result_.dimension; ++c) out.put(component(x, c));
-  }
-  X get_state(ByteReader& in) const {
-    X x = make_state<X>(result_.dimension);
-    for (std::size_t c = 0; c < result_.dimension; ++c) set_component(x, c, in.get<double>());
-    return x;
-  }
-
   // Every process sends every other one its segments' tree nodes, its failures and the kept paths it recorded;
   // then the particles' columns go where options.distribution asks. The bytes sent per save time do not grow with
   // the particles per process beyond one node per segment.
@@ -298,24 +290,8 @@ class EnsembleRecorder {
       for (std::size_t s = 0; s < saves; ++s) stored_partial(seg.values[s], options_).pack(packed);
       out.put_doubles(packed.data(), packed.size());
     }
-    out.put(result_.failures.size());
-    for (const FailedParticle<X>& f : result_.failures) {
-      out.put(f.index);
-      out.put(f.time);
-      put_state(out, f.last_state);
-      out.put_string(f.reason);
-    }
-    std::size_t recorded = 0;
-    for (std::size_t i = 0; i < result_.paths.size(); ++i) recorded += !result_.paths[i].times.empty();
-    out.put(recorded);
-    for (std::size_t i = 0; i < result_.paths.size(); ++i) {
-      const ParticlePath<X>& path = result_.paths[i];
-      if (path.times.empty()) continue;
-      out.put(i);
-      out.put(path.times.size());
-      out.put_doubles(path.times.data(), path.times.size());
-      for (const X& x : path.states) put_state(out, x);
-    }
+    put_failures(out, result_.failures, d);
+    put_recorded_paths(out, result_.paths, d);
 
     const std::vector<std::string> all = distribution_->all_gather(out.bytes());
     for (auto& list : nodes) list.assign(segments(), SavePartial(d, options_));
@@ -330,22 +306,8 @@ class EnsembleRecorder {
         for (std::size_t s = 0; s < saves; ++s)
           nodes[s][index] = SavePartial::unpack(data.data() + s * node_size, d, options_);
       }
-      const auto failures = in.get<std::size_t>();
-      for (std::size_t j = 0; j < failures; ++j) {
-        FailedParticle<X> f;
-        f.index = in.get<std::size_t>();
-        f.time = in.get<double>();
-        f.last_state = get_state(in);
-        f.reason = in.get_string();
-        result_.failures.push_back(std::move(f));
-      }
-      const auto paths = in.get<std::size_t>();
-      for (std::size_t j = 0; j < paths; ++j) {
-        ParticlePath<X>& path = result_.paths[in.get<std::size_t>()];
-        path.times = in.get_doubles(in.get<std::size_t>());
-        path.states.clear();
-        for (std::size_t t = 0; t < path.times.size(); ++t) path.states.push_back(get_state(in));
-      }
+      get_failures(in, result_.failures, d);
+      get_recorded_paths(in, result_.paths, d);
     }
     collect_values();
   }

@@ -130,6 +130,9 @@ class ProgressCounter {
  public:
   ProgressCounter(const std::function<void(double)>& report, std::size_t total, double from = 0.0, double to = 1.0)
       : report_(report), total_(static_cast<double>(total)), from_(from), to_(to) {}
+  /// Sets the particles done to `particles` (those all processes of a distributed run have finished, as known at a
+  /// segment boundary); called outside the parallel region.
+  void set_done(std::size_t particles) { done_ = particles; }
   /// Counts `particles` more as done; may throw what the callback throws.
   void add(std::size_t particles) {
     if (!report_) return;

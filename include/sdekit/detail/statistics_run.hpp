@@ -8,6 +8,8 @@
 #include <sdekit/detail/ensemble_recorder.hpp>
 #include <sdekit/detail/for_each_block.hpp>
 #include <sdekit/detail/quantile_search.hpp>
+#include <sdekit/detail/result_exchange.hpp>
+#include <sdekit/ensemble/distribution.hpp>
 #include <sdekit/ensemble/options.hpp>
 #include <sdekit/ensemble/partial_statistics.hpp>
 #include <sdekit/ensemble/result.hpp>
@@ -16,7 +18,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace sdekit::detail {
 
@@ -31,13 +38,78 @@ void run_leaf(const RunOptions& options, std::size_t leaf, Recorder& recorder, R
   progress.add(last - first);
 }
 
-/// The statistics-only ensemble: run_range(recorder, begin, end) runs particles [begin, end) into any recorder.
+/// A run of leaves [first, last): the whole ensemble in one process, or one segment of a distributed run.
+struct LeafRange {
+  std::size_t first = 0;  ///< first leaf
+  std::size_t last = 0;   ///< one past the last leaf
+};
+
+/// Calls run(leaves) → T for the whole ensemble, or, in a distributed run, for each segment this process runs, and
+/// returns the (segment, T) pairs. Every process reaches end_run, also one whose segment threw, so none waits
+/// forever; an exception anywhere is thrown on every process.
+template <class T, class Run>
+std::vector<std::pair<std::size_t, T>> run_segments(const RunOptions& options, ProgressCounter& progress, Run&& run) {
+  const std::size_t leaves = (options.particles + statistics_leaf_size - 1) / statistics_leaf_size;
+  std::vector<std::pair<std::size_t, T>> done;
+  ParticleDistribution* distribution = options.distribution.get();
+  if (!distribution) {
+    done.emplace_back(0, run(LeafRange{0, leaves}));
+    return done;
+  }
+  const std::size_t segment_leaves =
+      distribution->segment_size(options.particles, statistics_leaf_size) / statistics_leaf_size;
+  std::exception_ptr error;
+  distribution->begin_run((leaves + segment_leaves - 1) / segment_leaves, options.particles);
+  std::size_t segment = 0;
+  while (!error && distribution->next_segment(segment)) {
+    try {
+      const LeafRange range{segment * segment_leaves, std::min(leaves, (segment + 1) * segment_leaves)};
+      done.emplace_back(segment, run(range));
+      const std::size_t last_particle = std::min(options.particles, range.last * statistics_leaf_size);
+      progress.set_done(distribution->finished(last_particle - range.first * statistics_leaf_size));
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  const bool any_failed = distribution->end_run(error != nullptr);
+  if (error) std::rethrow_exception(error);
+  if (any_failed) throw std::runtime_error("sdekit: another process of the distributed ensemble failed");
+  return done;
+}
+
+/// Writes a re-simulation pass's findings (order-free: counts and extremes per bin, or the values collected).
+inline void put_quantile_pass(ByteWriter& out, const QuantilePass& pass) {
+  for (const OrderStatisticPass& t : pass.targets) {
+    out.put(t.counts.size());
+    for (std::size_t c : t.counts) out.put(c);
+    out.put_doubles(t.mins.data(), t.mins.size());
+    out.put_doubles(t.maxs.data(), t.maxs.size());
+    out.put(t.values.size());
+    out.put_doubles(t.values.data(), t.values.size());
+  }
+}
+
+/// Reads the findings put_quantile_pass wrote into the shape of `pass` (a start_pass() of the same search).
+inline QuantilePass get_quantile_pass(ByteReader& in, QuantilePass pass) {
+  for (OrderStatisticPass& t : pass.targets) {
+    const auto bins = in.get<std::size_t>();
+    if (bins != t.counts.size()) throw std::length_error("sdekit: a distributed quantile pass has another shape");
+    for (std::size_t& c : t.counts) c = in.get<std::size_t>();
+    in.read_doubles(t.mins.data(), bins);
+    in.read_doubles(t.maxs.data(), bins);
+    t.values = in.get_doubles(in.get<std::size_t>());
+  }
+  return pass;
+}
+
+/// The statistics-only ensemble: run_range(recorder, begin, end) runs particles [begin, end) into any recorder. In
+/// a distributed run each process reduces its segments (aligned runs of 2^j leaves, i.e. nodes of the merge tree)
+/// and every process merges all nodes in segment order: the same tree, so the same bits as one process.
 template <class X, class RunRange>
 EnsembleResult<X> run_statistics_only(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension,
                                       RunRange&& run_range, const char* where) {
   const StatisticsOptions& requests = options.statistics;
   const std::size_t saves = grid.save_times().size();
-  const std::size_t leaves = (options.particles + statistics_leaf_size - 1) / statistics_leaf_size;
   const SaveLookup lookup(grid);
   PathStore<X> paths(options.keep_paths, grid);
   EnsembleResult<X> result;
@@ -45,48 +117,119 @@ EnsembleResult<X> run_statistics_only(const EnsembleOptions& options, const Time
   result.dimension = dimension;
   result.statistics_only = true;
   result.save_times = grid.save_times();
+  ParticleDistribution* distribution = options.distribution.get();
 
   // Pass p of a run with quantiles reports progress in [1 − 2^−p, 1 − 2^−(p+1)]; without quantiles, in [0, 1].
   const bool search = !requests.quantiles.empty();
   auto share = [&](std::size_t pass) { return search ? 1.0 - std::ldexp(1.0, -static_cast<int>(pass)) : 0.0; };
   ProgressCounter progress(options.progress, options.particles, 0.0, search ? 0.5 : 1.0);
+  std::vector<FailedParticle<X>> failures;
+  auto reduce = [&](LeafRange leaves) {
+    PairwiseMerge<PartialStatistics> node;
+    for_each_leaf<LeafRecorder<X>>(
+        options, leaves.last - leaves.first,
+        [&](std::size_t j) {
+          LeafRecorder<X> recorder(requests, grid, lookup, paths, dimension);
+          run_leaf(options, leaves.first + j, recorder, run_range, progress);
+          return recorder;
+        },
+        [&](LeafRecorder<X>&& recorder) {
+          node.push(std::move(recorder.partial));
+          for (auto& f : recorder.failures) failures.push_back(std::move(f));
+        });
+    return std::move(node).finish(PartialStatistics(saves, dimension, requests));
+  };
+  auto mine = run_segments<PartialStatistics>(options, progress, reduce);
+  result.paths = paths.take();
   PairwiseMerge<PartialStatistics> total;
-  for_each_leaf<LeafRecorder<X>>(
-      options, leaves,
-      [&](std::size_t leaf) {
-        LeafRecorder<X> recorder(requests, grid, lookup, paths, dimension);
-        run_leaf(options, leaf, recorder, run_range, progress);
-        return recorder;
-      },
-      [&](LeafRecorder<X>&& recorder) {
-        total.push(std::move(recorder.partial));
-        sort_failures(recorder.failures);
-        for (auto& f : recorder.failures) result.failures.push_back(std::move(f));
-      });
+  if (!distribution) {
+    total.push(std::move(mine.front().second));
+  } else {
+    // Every process sends its segments' nodes, failures and recorded paths to every other one.
+    ByteWriter out;
+    out.put(mine.size());
+    std::vector<double> packed;
+    for (const auto& [segment, node] : mine) {
+      out.put(segment);
+      packed.clear();
+      for (const SavePartial& save : node.saves) save.pack(packed);
+      out.put_doubles(packed.data(), packed.size());
+    }
+    put_failures(out, failures, dimension);
+    put_recorded_paths(out, result.paths, dimension);
+    failures.clear();
+    const std::size_t node_size = SavePartial::packed_size(dimension, requests);
+    std::vector<std::optional<PartialStatistics>> nodes;
+    for (const std::string& bytes : distribution->all_gather(out.bytes())) {
+      ByteReader in(bytes);
+      const auto count = in.get<std::size_t>();
+      for (std::size_t j = 0; j < count; ++j) {
+        const auto segment = in.get<std::size_t>();
+        const std::vector<double> data = in.get_doubles(saves * node_size);
+        if (segment >= nodes.size()) nodes.resize(segment + 1);
+        PartialStatistics& node = nodes[segment].emplace(0, dimension, requests);
+        for (std::size_t s = 0; s < saves; ++s)
+          node.saves.push_back(SavePartial::unpack(data.data() + s * node_size, dimension, requests));
+      }
+      get_failures(in, failures, dimension);
+      get_recorded_paths(in, result.paths, dimension);
+    }
+    for (auto& node : nodes) {
+      if (!node) throw std::length_error("sdekit: a segment of the distributed ensemble is missing");
+      total.push(std::move(*node));
+    }
+  }
+  sort_failures(failures);
+  result.failures = std::move(failures);
   const PartialStatistics all = std::move(total).finish(PartialStatistics(saves, dimension, requests));
   for (std::size_t s = 0; s < saves; ++s)
     result.statistics.push_back(all.saves[s].finish(result.save_times[s], requests));
-  result.paths = paths.take();
 
   if (search) {
     QuantileSearch quantiles(requests, result.statistics);
     while (!quantiles.done()) {
       const std::size_t pass = quantiles.passes() + 1;
       ProgressCounter pass_progress(options.progress, options.particles, share(pass), share(pass + 1));
+      auto collect = [&](LeafRange leaves) {
+        QuantilePass found = quantiles.start_pass();
+        for_each_leaf<QuantileRecorder<X>>(
+            options, leaves.last - leaves.first,
+            [&](std::size_t j) {
+              QuantileRecorder<X> recorder(quantiles, lookup);
+              run_leaf(options, leaves.first + j, recorder, run_range, pass_progress);
+              return recorder;
+            },
+            [&](QuantileRecorder<X>&& recorder) { found.merge(recorder.pass); });
+        return found;
+      };
+      auto findings = run_segments<QuantilePass>(options, pass_progress, collect);
       QuantilePass found = quantiles.start_pass();
-      for_each_leaf<QuantileRecorder<X>>(
-          options, leaves,
-          [&](std::size_t leaf) {
-            QuantileRecorder<X> recorder(quantiles, lookup);
-            run_leaf(options, leaf, recorder, run_range, pass_progress);
-            return recorder;
-          },
-          [&](QuantileRecorder<X>&& recorder) { found.merge(recorder.pass); });
+      if (!distribution) {
+        found = std::move(findings.front().second);
+      } else {
+        // Findings merge in any order (counts, extremes, and values sorted later): no tree is needed.
+        ByteWriter out;
+        out.put(findings.size());
+        for (const auto& segment : findings) put_quantile_pass(out, segment.second);
+        for (const std::string& bytes : distribution->all_gather(out.bytes())) {
+          ByteReader in(bytes);
+          const auto count = in.get<std::size_t>();
+          for (std::size_t j = 0; j < count; ++j) found.merge(get_quantile_pass(in, quantiles.start_pass()));
+        }
+      }
       quantiles.finish_pass(found, where);
     }
     quantiles.write(result.statistics);
     result.passes = 1 + quantiles.passes();
-    if (options.progress) options.progress(1.0);
+  }
+  // The counters stop at their share of a pass set; a distributed run's end is known only now. A callback that
+  // throws now is not rethrown (the other processes have returned already).
+  if (options.progress && (search || distribution)) {
+    try {
+      options.progress(1.0);
+    } catch (...) {
+      if (!distribution) throw;
+    }
   }
   return result;
 }

@@ -130,13 +130,11 @@ inline void validate_run_options(const RunOptions& options, std::string_view whe
   require(st.quantile_max_passes >= 1, where, "statistics.quantile_max_passes", st.quantile_max_passes,
           "must be at least 1");
   // Checked before anything runs, with the same answer on every process, so none of them waits for the others.
-  if (options.distribution) {
-    require(st.storage != Storage::statistics_only, where, "statistics.storage", "statistics_only",
-            "is not available with a distribution yet (each process would need the re-simulation passes); use "
-            "Storage::states");
+  // A stored-state run computes quantiles from the columns, so every process needs them all; statistics-only runs
+  // find them by re-simulation passes on every process instead.
+  if (options.distribution && st.storage == Storage::states)
     require(st.quantiles.empty() || options.distribution->collect() == Collect::all, where, "statistics.quantiles",
             st.quantiles.size(), "need every particle's value on every process: use Collect::all with a distribution");
-  }
 }
 
 /// Checks the requested components against the state's dimension (known once particle 0's state is made).
@@ -149,11 +147,14 @@ inline void validate_components(const StatisticsOptions& st, std::size_t dimensi
             st.quantiles[i].component, "must be below the dimension " + std::to_string(dimension));
 }
 
-/// True when the run keeps only statistics (Storage::automatic decides from the memory the states would need; a
-/// distributed run always stores states).
+/// True when the run keeps only statistics (Storage::automatic decides from the memory the states would need, the
+/// same on every process of a distributed run).
 inline bool statistics_only(const RunOptions& options, std::size_t dimension, std::size_t saves) {
-  if (options.distribution) return false;  // distributed runs store states (validate_run_options refuses otherwise)
   if (options.statistics.storage != Storage::automatic) return options.statistics.storage == Storage::statistics_only;
+  // Stored states could not answer quantiles unless every process gets every column.
+  if (options.distribution && !options.statistics.quantiles.empty() &&
+      options.distribution->collect() != Collect::all)
+    return true;
   const double bytes =
       8.0 * static_cast<double>(options.particles) * static_cast<double>(dimension) * static_cast<double>(saves);
   return bytes > static_cast<double>(options.statistics.automatic_limit_bytes);
