@@ -250,18 +250,48 @@ class Compiler {
   std::vector<Instruction> out_;
 };
 
-// Converts `document` with the libSBML converter `option`, refusing the model naming `what` when it fails.
+void collect_names(const ::ASTNode* node, std::set<std::string>& names) {
+  if (!node) return;
+  if (node->getType() == ::AST_NAME && node->getName()) names.insert(node->getName());
+  for (unsigned i = 0; i < node->getNumChildren(); ++i) collect_names(node->getChild(i), names);
+}
+
+// Lists every species a kinetic law reads as a modifier of its reaction when it is not a reactant, product or
+// modifier already. SBML asks for this but many models omit it, and libSBML's converters refuse a model without it.
+void declare_modifiers(::Model& m) {
+  for (unsigned i = 0; i < m.getNumReactions(); ++i) {
+    ::Reaction* r = m.getReaction(i);
+    if (!r->isSetKineticLaw()) continue;
+    std::set<std::string> names;
+    collect_names(r->getKineticLaw()->getMath(), names);
+    for (const std::string& id : names)
+      if (m.getSpecies(id) && !r->getReactant(id) && !r->getProduct(id) && !r->getModifier(id)) {
+        ::ModifierSpeciesReference* modifier = r->createModifier();
+        modifier->setSpecies(id);
+      }
+  }
+}
+
+// Converts `document` with the libSBML converter `option`, refusing the model naming `what` and libSBML's reason
+// when it fails.
 void expand(::SBMLDocument& document, const char* option, const std::string& where, const std::string& what) {
   ::ConversionProperties properties;
   properties.addOption(option, true);
-  if (document.convert(properties) != ::LIBSBML_OPERATION_SUCCESS)
-    refuse(where, what, document.getModel()->getId(), "could not be expanded by libSBML (" + std::string(option) + ")");
+  const unsigned errors_before = document.getNumErrors();
+  if (document.convert(properties) == ::LIBSBML_OPERATION_SUCCESS) return;
+  std::string reason;
+  for (unsigned i = errors_before; i < document.getNumErrors() && reason.empty(); ++i)
+    if (document.getError(i)->getSeverity() >= ::LIBSBML_SEV_ERROR) reason = ": " + document.getError(i)->getMessage();
+  refuse(where, what, document.getModel()->getId(),
+         "could not be expanded by libSBML (" + std::string(option) + ")" + reason);
 }
 
 // A whole, non-negative count from an amount; refuses otherwise.
 double whole_count(double amount, const std::string& where, const std::string& species) {
   const double rounded = std::round(amount);
-  if (!(std::isfinite(amount) && amount >= 0 && std::abs(amount - rounded) <= 1e-9 * std::max(1.0, rounded)))
+  // Counts are exact in a double up to 2^53.
+  if (!(std::isfinite(amount) && amount >= 0 && rounded <= 9007199254740992.0 &&
+        std::abs(amount - rounded) <= 1e-9 * std::max(1.0, rounded)))
     refuse(where, "species", species,
            "has initial amount " + sdekit::detail::to_text(amount) + ", not a non-negative whole number of molecules");
   return rounded;
@@ -274,6 +304,7 @@ Model read_document(::SBMLDocument& document, const std::string& where) {
       throw_invalid(where, "document", "line " + std::to_string(e->getLine()), "is not valid SBML: " + e->getMessage());
   }
   if (!document.getModel()) throw_invalid(where, "document", std::string("(no model)"), "has no SBML model");
+  declare_modifiers(*document.getModel());
   if (document.getModel()->getNumFunctionDefinitions() > 0)
     expand(document, "expandFunctionDefinitions", where, "function definitions of model");
   if (document.getModel()->getNumInitialAssignments() > 0)
@@ -288,6 +319,20 @@ Model read_document(::SBMLDocument& document, const std::string& where) {
            "is not supported (constraints are not checked)");
   if (m.isSetConversionFactor())
     refuse(where, "conversion factor of model", m.getConversionFactor(), "is not supported");
+
+  // One namespace for the ids of compartments, species, parameters, reactions and functions (SBML's SId rule, which
+  // libSBML checks only in a full consistency check, not when it reads).
+  std::map<std::string, std::string> ids;
+  auto declare = [&](const std::string& id, const char* kind) {
+    if (id.empty()) refuse(where, kind, id, "has no id");
+    const auto [it, inserted] = ids.emplace(id, kind);
+    if (!inserted) refuse(where, kind, id, "repeats the id of a " + it->second);
+  };
+  for (unsigned i = 0; i < m.getNumFunctionDefinitions(); ++i) declare(m.getFunctionDefinition(i)->getId(), "function");
+  for (unsigned i = 0; i < m.getNumCompartments(); ++i) declare(m.getCompartment(i)->getId(), "compartment");
+  for (unsigned i = 0; i < m.getNumSpecies(); ++i) declare(m.getSpecies(i)->getId(), "species");
+  for (unsigned i = 0; i < m.getNumParameters(); ++i) declare(m.getParameter(i)->getId(), "parameter");
+  for (unsigned i = 0; i < m.getNumReactions(); ++i) declare(m.getReaction(i)->getId(), "reaction");
 
   Symbols symbols;
   for (unsigned i = 0; i < m.getNumCompartments(); ++i) {
@@ -374,7 +419,11 @@ Model read_document(::SBMLDocument& document, const std::string& where) {
           refuse(where, std::string(what) + " of reaction " + in_quotes(id), species,
                  "has stoichiometry " + sdekit::detail::to_text(nu) + ", not a whole number from 1 to 1000");
         if (fixed.count(species)) continue;
-        coefficients[symbols.species.at(species)] += static_cast<long long>(nu);
+        long long& total = coefficients[symbols.species.at(species)];
+        total += static_cast<long long>(nu);
+        if (total > 1000)
+          refuse(where, std::string(what) + "s of reaction " + in_quotes(id), species,
+                 "have a total stoichiometry above 1000");
       }
       std::string text;
       for (const auto& [index, nu] : coefficients) {

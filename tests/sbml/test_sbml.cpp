@@ -401,6 +401,15 @@ TEST_CASE("unsupported SBML elements are refused by kind and id") {
   const std::string unknown = refused(xml(one_reaction("k9 * A")));
   CHECK_MESSAGE(contains(unknown, "unknown symbol 'k9'"), unknown);
 
+  // Found by fuzz_sbml: libSBML reads a repeated id without complaint; the networks need unique names.
+  const std::string twice = refused(with([](::Model& m) {
+    ::Reaction* r = m.createReaction();  // setId does not check that the id is new
+    r->setId("R");
+    r->setReversible(false);
+    r->setFast(false);
+  }));
+  CHECK_MESSAGE(contains(twice, "SBML reaction = 'R' repeats the id of a reaction"), twice);
+
   const std::string missing = "/nonexistent/dir/model.xml";
   check_throws_naming([&] { (void)sdekit::sbml::read_file(missing); }, "path = '" + missing + "' cannot be opened");
   check_throws_naming([] { (void)sdekit::sbml::read_string("<sbml><notclosed>"); }, "is not valid SBML");
