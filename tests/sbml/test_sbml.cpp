@@ -258,6 +258,10 @@ TEST_CASE("the DSMTS criteria read from SBML have power: a death rate 5% off fai
 TEST_CASE("compiled kinetic laws equal direct computation") {
   const double a = 7, b = 3, k1 = 2, k2 = 0.5;
   CHECK(law_at("k1 * A", a, b) == k1 * a);  // the mass-action form: the same product, the same bits
+  CHECK(law_at("A * k1", a, b) == k1 * a);
+  CHECK(law_at("k2", a, b) == k2);
+  CHECK(law_at("k1 * A * 1", a, b) == k1 * a);  // the same through the interpreter
+  CHECK(sdekit::sbml::Expression()(Eigen::Vector2d(a, b)) == 0);
   CHECK(law_at("k1 * A * (A - 1) / 2", a, b) == k1 * a * (a - 1) / 2);
   CHECK(law_at("pow(A, 2) * k2 + B^3", a, b) == doctest::Approx(std::pow(a, 2) * k2 + std::pow(b, 3)).epsilon(1e-15));
   CHECK(law_at("k1 * exp(-B / 10) + ln(A) + log10(B) + sqrt(A)", a, b) ==

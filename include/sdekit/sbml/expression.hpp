@@ -69,7 +69,7 @@ inline constexpr int max_stack_depth = 64;
 class Expression {
  public:
   /// The expression 0.
-  Expression() : program_{Instruction{}} {}
+  Expression() : program_{Instruction{}}, shape_(Shape::constant) {}
 
   /// The expression that runs `program`; throws std::invalid_argument naming `what` (e.g. "kinetic law of reaction
   /// 'R1'") when the program would underflow the stack, leave other than one value, need more than max_stack_depth
@@ -94,11 +94,30 @@ class Expression {
     }
     detail::require(depth == 1, "sdekit::sbml::Expression", what + ": values left on the stack", depth,
                     "must be exactly 1");
+    // The commonest kinetic laws, k and k·X (either order), skip the interpreter; the products are the same, so are
+    // the bits.
+    const auto amount = [](const Instruction& in) { return in.op == Op::species && in.value == 1; };
+    if (program_.size() == 1 && program_[0].op == Op::constant) {
+      shape_ = Shape::constant;
+      factor_ = program_[0].value;
+    } else if (program_.size() == 3 && program_[2].op == Op::multiply) {
+      if (program_[0].op == Op::constant && amount(program_[1])) {
+        shape_ = Shape::constant_times_species;
+        factor_ = program_[0].value;
+        species_ = program_[1].index;
+      } else if (amount(program_[0]) && program_[1].op == Op::constant) {
+        shape_ = Shape::constant_times_species;
+        factor_ = program_[1].value;
+        species_ = program_[0].index;
+      }
+    }
   }
 
   /// The value at the species counts x (any vector indexable by int with at least highest_species() + 1 entries).
   template <class Vector>
   double operator()(const Vector& x) const {
+    if (shape_ == Shape::constant) return factor_;
+    if (shape_ == Shape::constant_times_species) return factor_ * static_cast<double>(x[species_]);
     std::array<double, max_stack_depth> stack;
     int top = -1;  // index of the top value
     for (const Instruction& in : program_) {
@@ -253,7 +272,11 @@ class Expression {
   }
 
  private:
+  enum class Shape : std::uint8_t { general, constant, constant_times_species };
   std::vector<Instruction> program_;
+  Shape shape_ = Shape::general;  // a law evaluated without the interpreter
+  double factor_ = 0;             // its constant
+  int species_ = 0;               // and species
   int highest_species_ = -1;
   std::vector<int> read_;  // the species indices read, each once
 };
