@@ -46,7 +46,7 @@ std::string formula(const ::ASTNode* node) {
 // What a name in a kinetic law can stand for.
 struct Symbols {
   std::map<std::string, int> species;                // id -> state index
-  std::map<std::string, double> species_scale;       // id -> 1 (amount) or 1 / compartment size (concentration)
+  std::map<std::string, double> species_divisor;     // id -> 1 (amount) or compartment size (concentration)
   std::map<std::string, double> constants;           // compartments with a size, parameters with a value
   std::set<std::string> unset;                       // compartments and parameters without a value
   std::map<std::string, const ::ASTNode*> assigned;  // parameters defined by an assignment rule
@@ -100,7 +100,7 @@ class Compiler {
     const std::string id = node->getName() ? node->getName() : "";
     if (const auto l = locals_.find(id); l != locals_.end()) return push(l->second);  // local shadows global
     if (const auto s = symbols_.species.find(id); s != symbols_.species.end()) {
-      out_.push_back({Op::species, s->second, symbols_.species_scale.at(id)});
+      out_.push_back({Op::species, s->second, symbols_.species_divisor.at(id)});
       return;
     }
     if (const auto a = symbols_.assigned.find(id); a != symbols_.assigned.end()) {
@@ -379,16 +379,16 @@ Model read_document(::SBMLDocument& document, const std::string& where) {
       refuse(where, "species", id, "has no initial amount or concentration");
     }
     // In math a species is its concentration unless it has only substance units.
-    double scale = 1;
+    double divisor = 1;
     if (!s->getHasOnlySubstanceUnits()) {
       if (!has_size || !(size > 0))
         refuse(where, "species", id,
                "is a concentration in math but its compartment " + in_quotes(s->getCompartment()) +
                    " has no positive size (set hasOnlySubstanceUnits or a size)");
-      scale = 1 / size;
+      divisor = size;
     }
     symbols.species[id] = static_cast<int>(out.species.size());
-    symbols.species_scale[id] = scale;
+    symbols.species_divisor[id] = divisor;
     if (s->getBoundaryCondition() || s->getConstant()) fixed.insert(id);
     out.species.push_back(id);
     out.initial_counts.push_back(whole_count(amount, where, id));

@@ -343,7 +343,7 @@ TEST_CASE("concentrations, compartment sizes, boundary species and the initial c
   CHECK(model.initial_counts == std::vector<double>{6, 4});
   CHECK(model.equations == std::vector<std::string>{"0 -> A", "A -> 0"});
   CHECK(model.kinetic_laws[0](Eigen::Vector2d(6, 4)) == 0.5 * 4);
-  CHECK(model.kinetic_laws[1](Eigen::Vector2d(6, 4)) == 0.5 * (6 * (1 / 2.0)));
+  CHECK(model.kinetic_laws[1](Eigen::Vector2d(6, 4)) == 0.5 * (6 / 2.0));
 
   const auto network = sdekit::sbml::make_network<2, 2>(model);
   sdekit::JumpOptions o;

@@ -19,7 +19,7 @@ namespace sdekit::sbml {
 /// What one instruction of an Expression does to the stack (a, b: the values popped, b on top).
 enum class Op : std::uint8_t {
   constant,       ///< push Instruction::value
-  species,        ///< push x[Instruction::index] (a count) times Instruction::value (1, or 1 / volume)
+  species,        ///< push x[Instruction::index] (a count) divided by Instruction::value (1, or a volume)
   add,            ///< a + b
   subtract,       ///< a − b
   multiply,       ///< a · b
@@ -52,12 +52,12 @@ enum class Op : std::uint8_t {
   select          ///< pops value, condition, otherwise (otherwise on top): condition ≠ 0 ? value : otherwise
 };
 
-/// One instruction: an operation and its operand (the species index and scale of Op::species, the value of
+/// One instruction: an operation and its operand (the species index and divisor of Op::species, the value of
 /// Op::constant).
 struct Instruction {
   Op op = Op::constant;  ///< the operation
   int index = 0;         ///< species index (Op::species)
-  double value = 0;      ///< constant (Op::constant) or scale of the species count (Op::species)
+  double value = 0;      ///< constant (Op::constant) or divisor of the species count (Op::species)
 };
 
 /// The deepest stack an Expression may need; deeper expressions are refused when built (an SBML kinetic law
@@ -126,9 +126,8 @@ class Expression {
           stack[++top] = in.value;
           continue;
         case Op::species:
-          // A scale of 1 (amounts) is not multiplied, so a + b·X written in amounts gives the bits of a hand-coded
-          // propensity.
-          stack[++top] = in.value == 1 ? static_cast<double>(x[in.index]) : static_cast<double>(x[in.index]) * in.value;
+          // A divisor of 1 (amounts) is skipped; a concentration is amount / volume, rounded once as written.
+          stack[++top] = in.value == 1 ? static_cast<double>(x[in.index]) : static_cast<double>(x[in.index]) / in.value;
           continue;
         case Op::negate:
           stack[top] = -stack[top];
