@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -70,7 +71,23 @@ class Compiler {
   }
 
   void push(double value) { out_.push_back({Op::constant, 0, value}); }
-  void op(Op o) { out_.push_back({o, 0, 0}); }
+  // Appends `o`, or folds it into one constant when its operands are constants: in postfix the operands of `o` are the
+  // last values pushed, so when the last `pops` instructions are constant pushes they are exactly its operands. The
+  // fold runs the same operation on the same values, so the bits are those of evaluating it at every event.
+  void op(Op o) {
+    const auto pops = static_cast<std::size_t>(Expression::arity(o).first);
+    const std::size_t n = out_.size();
+    if (n >= pops && std::all_of(out_.end() - static_cast<std::ptrdiff_t>(pops), out_.end(),
+                                 [](const Instruction& in) { return in.op == Op::constant; })) {
+      std::vector<Instruction> operands(out_.end() - static_cast<std::ptrdiff_t>(pops), out_.end());
+      operands.push_back({o, 0, 0});
+      const double value = Expression(std::move(operands), "constant subexpression")(Eigen::VectorXd());
+      out_.resize(n - pops);
+      push(value);
+      return;
+    }
+    out_.push_back({o, 0, 0});
+  }
 
   void children(const ::ASTNode* node) {
     for (unsigned i = 0; i < node->getNumChildren(); ++i) emit(node->getChild(i));

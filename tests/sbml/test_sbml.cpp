@@ -265,6 +265,11 @@ TEST_CASE("compiled kinetic laws equal direct computation") {
   CHECK(law_at("k2", a, b) == k2);
   CHECK(law_at("k1 * A * 1", a, b) == k1 * a);  // the same through the interpreter
   CHECK(sdekit::sbml::Expression()(Eigen::Vector2d(a, b)) == 0);
+  // Constant subexpressions are folded when the law is compiled: k1·k2·A is (k1·k2)·A, three instructions.
+  const Spec folded = one_reaction("k1 * k2 * A + 0 * (exp(k1) - 2)");
+  const sdekit::sbml::Expression law = sdekit::sbml::read_string(xml(folded)).kinetic_laws[0];
+  CHECK(law.program().size() == 5);  // (k1·k2), A, ×, 0·(e^k1 − 2), +
+  CHECK(law(Eigen::Vector2d(a, b)) == (k1 * k2) * a + 0 * (std::exp(k1) - 2));
   CHECK(law_at("k1 * A * (A - 1) / 2", a, b) == k1 * a * (a - 1) / 2);
   CHECK(law_at("pow(A, 2) * k2 + B^3", a, b) == doctest::Approx(std::pow(a, 2) * k2 + std::pow(b, 3)).epsilon(1e-15));
   CHECK(law_at("k1 * exp(-B / 10) + ln(A) + log10(B) + sqrt(A)", a, b) ==
