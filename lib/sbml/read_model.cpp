@@ -1,10 +1,11 @@
-// Reading SBML into sdekit::sbml::Model: libSBML parses and validates the document, its converters expand function
-// definitions and initial assignments, and the kinetic laws' abstract syntax trees are compiled into Expression
-// programs. Everything this reader cannot represent exactly is refused by name (see <sdekit/sbml/model.hpp>).
+// Reading SBML into sdekit::sbml::Model: libSBML parses the document and evaluates its initial assignments, and the
+// kinetic laws' abstract syntax trees are compiled into Expression programs, with function definitions and the
+// assignment rules of parameters inlined. Everything this reader cannot represent exactly is refused by name (see
+// <sdekit/sbml/model.hpp>).
 #include <sdekit/sbml/model.hpp>
 
 #include <sbml/SBMLTypes.h>
-#include <sbml/conversion/ConversionProperties.h>
+#include <sbml/SBMLTransforms.h>
 #include <sbml/math/L3FormulaFormatter.h>
 
 #include <algorithm>
@@ -52,7 +53,13 @@ struct Symbols {
   std::set<std::string> unset;                       // compartments and parameters without a value
   std::map<std::string, const ::ASTNode*> assigned;  // parameters defined by an assignment rule
   std::set<std::string> reactions;                   // reaction ids (their rates are not available as symbols)
+  const ::Model* model = nullptr;                    // for function definitions
 };
+
+// Bounds on what one kinetic law may expand to, so that hostile input (deep nesting, functions that call each other
+// twice per level) is refused instead of exhausting the stack or memory.
+constexpr int max_nesting = 500;
+constexpr std::size_t max_instructions = 100000;
 
 // Compiles one kinetic law (the law of reaction `reaction`) into postfix instructions.
 class Compiler {
@@ -70,7 +77,13 @@ class Compiler {
     refuse(where_, "kinetic law of reaction", reaction_, "uses " + formula(node) + ", " + why);
   }
 
-  void push(double value) { out_.push_back({Op::constant, 0, value}); }
+  void append(const Instruction& in) {
+    if (out_.size() >= max_instructions)
+      refuse(where_, "kinetic law of reaction", reaction_,
+             "expands to more than " + std::to_string(max_instructions) + " instructions");
+    out_.push_back(in);
+  }
+  void push(double value) { append({Op::constant, 0, value}); }
   // Appends `o`, or folds it into one constant when its operands are constants: in postfix the operands of `o` are the
   // last values pushed, so when the last `pops` instructions are constant pushes they are exactly its operands. The
   // fold runs the same operation on the same values, so the bits are those of evaluating it at every event.
@@ -86,7 +99,7 @@ class Compiler {
       push(value);
       return;
     }
-    out_.push_back({o, 0, 0});
+    append({o, 0, 0});
   }
 
   void children(const ::ASTNode* node) {
@@ -115,17 +128,33 @@ class Compiler {
 
   void name(const ::ASTNode* node) {
     const std::string id = node->getName() ? node->getName() : "";
-    if (const auto l = locals_.find(id); l != locals_.end()) return push(l->second);  // local shadows global
-    if (const auto s = symbols_.species.find(id); s != symbols_.species.end()) {
-      out_.push_back({Op::species, s->second, symbols_.species_divisor.at(id)});
-      return;
+    if (frame_ >= 0) {  // inside a function body: its arguments first, compiled where the call was
+      const auto& arguments = frames_[static_cast<std::size_t>(frame_)].arguments;
+      if (const auto a = arguments.find(id); a != arguments.end()) {
+        const int saved = frame_;
+        frame_ = a->second.second;
+        emit(a->second.first);
+        frame_ = saved;
+        return;
+      }
     }
+    if (use_locals_)
+      if (const auto l = locals_.find(id); l != locals_.end()) return push(l->second);  // local shadows global
+    if (const auto s = symbols_.species.find(id); s != symbols_.species.end())
+      return append({Op::species, s->second, symbols_.species_divisor.at(id)});
     if (const auto a = symbols_.assigned.find(id); a != symbols_.assigned.end()) {
       if (std::find(expanding_.begin(), expanding_.end(), id) != expanding_.end())
         refuse(where_, "assignment rule for parameter", id, "refers to itself (through the rules it uses)");
+      // A rule's math is global: no function arguments, no local parameters of this reaction.
+      const int saved_frame = frame_;
+      const bool saved_locals = use_locals_;
+      frame_ = -1;
+      use_locals_ = false;
       expanding_.push_back(id);
       emit(a->second);
       expanding_.pop_back();
+      frame_ = saved_frame;
+      use_locals_ = saved_locals;
       return;
     }
     if (const auto c = symbols_.constants.find(id); c != symbols_.constants.end()) return push(c->second);
@@ -138,6 +167,31 @@ class Compiler {
       refuse(where_, "kinetic law of reaction", reaction_,
              "uses the rate of reaction " + in_quotes(id) + " as a symbol, which is not supported");
     refuse(where_, "kinetic law of reaction", reaction_, "uses the unknown symbol " + in_quotes(id));
+  }
+
+  // A call of a function definition, inlined: its body compiled with the call's arguments bound to its bvars.
+  void call(const ::ASTNode* node) {
+    const std::string id = node->getName() ? node->getName() : "";
+    const ::FunctionDefinition* f = symbols_.model ? symbols_.model->getFunctionDefinition(id) : nullptr;
+    if (!f || !f->getBody()) unsupported(node, "a function that is not defined in the model");
+    if (f->getNumArguments() != node->getNumChildren())
+      unsupported(node, "with " + std::to_string(node->getNumChildren()) + " arguments where function " +
+                            in_quotes(id) + " takes " + std::to_string(f->getNumArguments()));
+    if (std::find(calling_.begin(), calling_.end(), id) != calling_.end())
+      refuse(where_, "function", id, "calls itself (through the functions it calls)");
+    Frame frame;
+    for (unsigned i = 0; i < f->getNumArguments(); ++i) {
+      const ::ASTNode* bvar = f->getArgument(i);
+      if (!bvar || !bvar->getName()) refuse(where_, "function", id, "has an argument without a name");
+      frame.arguments[bvar->getName()] = {node->getChild(i), frame_};
+    }
+    frames_.push_back(std::move(frame));
+    const int saved = frame_;
+    frame_ = static_cast<int>(frames_.size()) - 1;
+    calling_.push_back(id);
+    emit(f->getBody());
+    calling_.pop_back();
+    frame_ = saved;
   }
 
   void piecewise(const ::ASTNode* node) {
@@ -153,6 +207,14 @@ class Compiler {
 
   void emit(const ::ASTNode* node) {
     if (!node) refuse(where_, "kinetic law of reaction", reaction_, "has no math");
+    if (++nesting_ > max_nesting)
+      refuse(where_, "kinetic law of reaction", reaction_,
+             "is nested more than " + std::to_string(max_nesting) + " deep");
+    emit_node(node);
+    --nesting_;
+  }
+
+  void emit_node(const ::ASTNode* node) {
     switch (node->getType()) {
       case ::AST_INTEGER:
         return push(static_cast<double>(node->getInteger()));
@@ -177,7 +239,7 @@ class Compiler {
       case ::AST_FUNCTION_DELAY:
         unsupported(node, "a delay, which this simulator does not support");
       case ::AST_FUNCTION:
-        unsupported(node, "a function that is not defined in the model");
+        return call(node);
       case ::AST_PLUS:
         return fold(node, Op::add, 0);
       case ::AST_TIMES:
@@ -263,44 +325,29 @@ class Compiler {
   std::map<std::string, double> locals_;
   std::string where_;
   std::string reaction_;
+  struct Frame {
+    std::map<std::string, std::pair<const ::ASTNode*, int>> arguments;  // bvar -> (argument, frame it is compiled in)
+  };
   std::vector<std::string> expanding_;  // rule-defined parameters being inlined, to catch cycles
+  std::vector<std::string> calling_;    // functions being inlined, to catch recursion
+  std::vector<Frame> frames_;           // one per inlined call
+  int frame_ = -1;                      // the call whose body is being compiled, -1 outside functions
+  bool use_locals_ = true;              // false while compiling a rule's math
+  int nesting_ = 0;
   std::vector<Instruction> out_;
 };
 
-void collect_names(const ::ASTNode* node, std::set<std::string>& names) {
-  if (!node) return;
-  if (node->getType() == ::AST_NAME && node->getName()) names.insert(node->getName());
-  for (unsigned i = 0; i < node->getNumChildren(); ++i) collect_names(node->getChild(i), names);
-}
-
-// Lists every species a kinetic law reads as a modifier of its reaction when it is not a reactant, product or
-// modifier already. SBML asks for this but many models omit it, and libSBML's converters refuse a model without it.
-void declare_modifiers(::Model& m) {
-  for (unsigned i = 0; i < m.getNumReactions(); ++i) {
-    ::Reaction* r = m.getReaction(i);
-    if (!r->isSetKineticLaw()) continue;
-    std::set<std::string> names;
-    collect_names(r->getKineticLaw()->getMath(), names);
-    for (const std::string& id : names)
-      if (m.getSpecies(id) && !r->getReactant(id) && !r->getProduct(id) && !r->getModifier(id)) {
-        ::ModifierSpeciesReference* modifier = r->createModifier();
-        modifier->setSpecies(id);
-      }
-  }
-}
-
-// Converts `document` with the libSBML converter `option`, refusing the model naming `what` and libSBML's reason
-// when it fails.
-void expand(::SBMLDocument& document, const char* option, const std::string& where, const std::string& what) {
-  ::ConversionProperties properties;
-  properties.addOption(option, true);
-  const unsigned errors_before = document.getNumErrors();
-  if (document.convert(properties) == ::LIBSBML_OPERATION_SUCCESS) return;
-  std::string reason;
-  for (unsigned i = errors_before; i < document.getNumErrors() && reason.empty(); ++i)
-    if (document.getError(i)->getSeverity() >= ::LIBSBML_SEV_ERROR) reason = ": " + document.getError(i)->getMessage();
-  refuse(where, what, document.getModel()->getId(),
-         "could not be expanded by libSBML (" + std::string(option) + ")" + reason);
+// Replaces the initial assignments by the values they compute (libSBML's SBMLTransforms, called directly: its
+// converter first runs a full consistency check, which crashes libSBML on some malformed documents and refuses
+// common models over warnings); refuses naming the first assignment it cannot evaluate.
+void expand_initial_assignments(::Model& m, const std::string& where) {
+  if (m.getNumFunctionDefinitions() > 0)
+    refuse(where, "initial assignment of", m.getInitialAssignment(0)->getSymbol(),
+           "is not supported in a model with function definitions");
+  (void)::SBMLTransforms::expandInitialAssignments(&m);
+  if (m.getNumInitialAssignments() > 0)
+    refuse(where, "initial assignment of", m.getInitialAssignment(0)->getSymbol(),
+           "could not be evaluated (it must depend on constants and initial values only)");
 }
 
 // A whole, non-negative count from an amount; refuses otherwise.
@@ -321,11 +368,7 @@ Model read_document(::SBMLDocument& document, const std::string& where) {
       throw_invalid(where, "document", "line " + std::to_string(e->getLine()), "is not valid SBML: " + e->getMessage());
   }
   if (!document.getModel()) throw_invalid(where, "document", std::string("(no model)"), "has no SBML model");
-  declare_modifiers(*document.getModel());
-  if (document.getModel()->getNumFunctionDefinitions() > 0)
-    expand(document, "expandFunctionDefinitions", where, "function definitions of model");
-  if (document.getModel()->getNumInitialAssignments() > 0)
-    expand(document, "expandInitialAssignments", where, "initial assignments of model");
+  if (document.getModel()->getNumInitialAssignments() > 0) expand_initial_assignments(*document.getModel(), where);
   const ::Model& m = *document.getModel();
 
   // Elements with no place in a state-dependent, event-free jump process.
@@ -352,6 +395,7 @@ Model read_document(::SBMLDocument& document, const std::string& where) {
   for (unsigned i = 0; i < m.getNumReactions(); ++i) declare(m.getReaction(i)->getId(), "reaction");
 
   Symbols symbols;
+  symbols.model = &m;
   for (unsigned i = 0; i < m.getNumCompartments(); ++i) {
     const ::Compartment* c = m.getCompartment(i);
     if (c->isSetSize()) symbols.constants[c->getId()] = c->getSize();

@@ -499,3 +499,46 @@ TEST_CASE("a compiled law's dependencies are the species it reads") {
   for (std::size_t j = 0; j < 3; ++j)
     for (std::size_t k = 0; k < 3; ++k) CHECK(chain.affects(j, k) == (k == j || k == j + 1));
 }
+
+TEST_CASE("function definitions are inlined (also calling each other), initial assignments evaluated") {
+  auto define = [](::Model& m, const std::string& id, const std::string& lambda) {
+    ::FunctionDefinition* f = m.createFunctionDefinition();
+    f->setId(id);
+    std::unique_ptr<::ASTNode> math(::SBML_parseL3Formula(lambda.c_str()));
+    REQUIRE(math != nullptr);
+    f->setMath(math.get());
+  };
+  auto read_with = [&](const std::string& law, auto change) {
+    auto d = document(one_reaction(law));
+    change(*d->getModel());
+    return sdekit::sbml::read_string(xml(*d));
+  };
+  // sq(x) = x·x inside hill(x, K) = sq(x) / (sq(K) + sq(x)); the call's A and k2 are bound to x and K.
+  const auto nested = read_with("k1 * hill(A, k2)", [&](::Model& m) {
+    define(m, "sq", "lambda(x, x * x)");
+    define(m, "hill", "lambda(x, K, sq(x) / (sq(K) + sq(x)))");
+  });
+  CHECK(nested.kinetic_laws[0](Eigen::Vector2d(7, 3)) == 2 * ((7.0 * 7.0) / ((0.5 * 0.5) + (7.0 * 7.0))));
+  auto refused = [&](const std::string& law, auto change) { return message_of([&] { (void)read_with(law, change); }); };
+  const std::string recursive = refused("f(A)", [&](::Model& m) {
+    define(m, "f", "lambda(x, g(x))");
+    define(m, "g", "lambda(x, f(x))");
+  });
+  CHECK_MESSAGE(contains(recursive, "SBML function = 'f' calls itself"), recursive);
+  const std::string arity = refused("f(A, B)", [&](::Model& m) { define(m, "f", "lambda(x, x)"); });
+  CHECK_MESSAGE(contains(arity, "where function 'f' takes 1"), arity);
+  const std::string undefined = refused("g(A)", [](::Model&) {});
+  CHECK_MESSAGE(contains(undefined, "a function that is not defined in the model"), undefined);
+
+  // Initial assignments: k2 := 4·k1 (8) and A := k1 + 1 (3 molecules).
+  const auto assigned = read_with("k2 * A", [](::Model& m) {
+    for (const auto& [symbol, f] : {std::pair<std::string, std::string>{"k2", "4 * k1"}, {"A", "k1 + 1"}}) {
+      ::InitialAssignment* a = m.createInitialAssignment();
+      a->setSymbol(symbol);
+      std::unique_ptr<::ASTNode> math(::SBML_parseL3Formula(f.c_str()));
+      a->setMath(math.get());
+    }
+  });
+  CHECK(assigned.initial_counts == std::vector<double>{3, 3});
+  CHECK(assigned.kinetic_laws[0](Eigen::Vector2d(3, 3)) == 8 * 3);
+}

@@ -11,8 +11,8 @@
 //                boundaryCondition or constant set keeps its count: reactions read it but do not change it. In math, a
 //                species stands for its amount when hasOnlySubstanceUnits is set, else for amount / compartment size.
 //   parameters   global and reaction-local (a local one shadows a global one of the same id); parameters defined by
-//                assignment rules (inlined into the kinetic laws that use them); initial assignments and function
-//                definitions (expanded by libSBML's converters when the model is read).
+//                assignment rules and function definitions (both inlined into the kinetic laws that use them);
+//                initial assignments (evaluated by libSBML when the model is read; not with function definitions).
 //   reactions    irreversible, with whole stoichiometries; the kinetic law, in substance per time, is the propensity
 //                in events per time, compiled once into an Expression.
 // Refused with std::invalid_argument naming the element's kind and id: events, rate and algebraic rules, assignment
