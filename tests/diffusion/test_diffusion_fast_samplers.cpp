@@ -388,6 +388,12 @@ TEST_CASE("bitwise the same for 1 and 2 threads, block sizes 1, 7 and 256, per-p
           // One batched call per block and step: the point of the interface.
           if (b) CHECK(*batched.calls - calls_before == ((300 + block - 1) / block) * 15);
         }
+    // Statistics-only runs (no stored states) see the same particles: the same statistics, bit for bit.
+    o.statistics.storage = Storage::statistics_only;
+    const DiffusionSamples<V2> streamed = run(o, true);
+    CHECK(streamed.ensemble.statistics_only);
+    CHECK(streamed.statistics().mean == reference.statistics().mean);
+    CHECK(streamed.statistics().covariance == reference.statistics().covariance);
   }
 }
 
