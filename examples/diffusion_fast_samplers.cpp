@@ -1,6 +1,6 @@
 // Quality per score evaluation of the samplers diffusion practitioners use (DPM-Solver++ 2M/3M and their SDE
-// variants, Euler ancestral) next to EDM Heun, DDIM and the reverse SDE, on the benchmark of diffusion_quality: the
-// 2-D mixture of six Gaussians with its exact score, at budgets of 5, 10, 20 and 50 score evaluations per sample,
+// variants, UniPC, Euler ancestral) next to EDM Heun, DDIM and the reverse SDE, on the benchmark of diffusion_quality:
+// the 2-D mixture of six Gaussians with its exact score, at budgets of 5, 10, 20 and 50 score evaluations per sample,
 // the score given in batched form (one call per block of particles, as a network would be called). Reports the
 // sliced W2 and energy distances to exact samples and the floor of two exact sets.
 //   usage: diffusion_fast_samplers [samples=4000] [seed=1]
@@ -13,6 +13,7 @@
 #include <sdekit/diffusion/samplers.hpp>
 #include <sdekit/diffusion/schedules.hpp>
 #include <sdekit/diffusion/scores.hpp>
+#include <sdekit/diffusion/unipc.hpp>
 #include <sdekit/ensemble/sample_distance.hpp>
 
 #include <cmath>
@@ -123,6 +124,12 @@ int main(int argc, char** argv) try {
       {"DPM-Solver++ 3M SDE Karras",
        [&](std::size_t e) {
          return sample_dpm_solver(SigmaProcess{}, edm_score, edm_prior, karras_sigmas(e), o, {.order = 3, .eta = 1});
+       }},
+      {"UniPC-bh2 Karras",
+       [&](std::size_t e) { return sample_unipc(SigmaProcess{}, edm_score, edm_prior, karras_sigmas(e), o); }},
+      {"UniPC-bh2 logSNR (VP)",
+       [&](std::size_t e) {
+         return sample_unipc(vp, vp_score, vp.prior_sampler<V2>(), logsnr_uniform_times(vp, 1, 1e-3, e), o);
        }},
       {"Euler ancestral Karras",
        [&](std::size_t e) {

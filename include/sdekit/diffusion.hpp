@@ -8,4 +8,5 @@
 #include <sdekit/diffusion/schedules.hpp>
 #include <sdekit/diffusion/dpm_solver.hpp>
 #include <sdekit/diffusion/euler_ancestral.hpp>
+#include <sdekit/diffusion/unipc.hpp>
 #include <sdekit/diffusion/likelihood.hpp>

@@ -11,6 +11,7 @@
 #include <sdekit/diffusion/euler_ancestral.hpp>
 #include <sdekit/diffusion/schedules.hpp>
 #include <sdekit/diffusion/scores.hpp>
+#include <sdekit/diffusion/unipc.hpp>
 
 #include <doctest/doctest.h>
 #include "test_support.hpp"
@@ -288,6 +289,42 @@ TEST_CASE("Gaussian data: the error against the exact probability-flow map falls
   }
 }
 
+TEST_CASE("UniPC-bh2 (UniP-2 + UniC): the error against the exact probability-flow map falls at order 3") {
+  // UniP-2 alone is DPM-Solver++ 2M (order 2); the corrector, which reuses the next score call, adds one order. The
+  // brackets exclude 2, so a corrector that is ignored or wrongly weighted fails.
+  const VpSde<> vp;
+  const GaussianScore<VpSde<>, 2> score(vp, data_mean, data_covariance());
+  ReverseSampleOptions o;
+  o.particles = 8;
+  auto x_T = [](std::size_t i, RandomStream&) { return V2(3.0 * start_point(i)); };
+  for (bool karras : {false, true}) {
+    std::vector<double> lx, ly;
+    for (std::size_t n : {20, 40, 80, 160}) {
+      const auto times = karras ? karras_times(vp, 1.0, 1e-3, n) : logsnr_uniform_times(vp, 1.0, 1e-3, n);
+      const auto run = sample_unipc(vp, score, x_T, times, o);
+      CHECK(run.score_evaluations == o.particles * n);
+      double err = 0.0;
+      for (std::size_t i = 0; i < o.particles; ++i)
+        err = std::max(
+            err, (run.samples().col(static_cast<Eigen::Index>(i)) - score.flow_map(V2(3.0 * start_point(i)), 1.0, 1e-3))
+                     .norm());
+      lx.push_back(std::log(double(n)));
+      ly.push_back(std::log(err));
+    }
+    const double mx = (lx[0] + lx[1] + lx[2] + lx[3]) / 4, my = (ly[0] + ly[1] + ly[2] + ly[3]) / 4;
+    double sxy = 0, sxx = 0;
+    for (int i = 0; i < 4; ++i) {
+      sxy += (lx[i] - mx) * (ly[i] - my);
+      sxx += (lx[i] - mx) * (lx[i] - mx);
+    }
+    const double slope = -sxy / sxx;
+    MESSAGE("UniPC " << (karras ? "Karras" : "logSNR") << " grid: slope " << slope << ", errors at 20/40/80/160 steps "
+                     << std::exp(ly[0]) << " " << std::exp(ly[1]) << " " << std::exp(ly[2]) << " " << std::exp(ly[3]));
+    CHECK(slope > 2.6);
+    CHECK(slope < 4.5);
+  }
+}
+
 TEST_CASE("a 1-D Gaussian mixture: the stochastic samplers give its mode masses, mean and variance within 4.5 SE") {
   using M1 = Eigen::Matrix<double, 1, 1>;
   const std::vector<double> w{0.2, 0.5, 0.3};
@@ -363,6 +400,10 @@ TEST_CASE("bitwise the same for 1 and 2 threads, block sizes 1, 7 and 256, per-p
          const DpmSolverSettings s{.order = 3, .eta = 1.0};
          return b ? sample_dpm_solver(vp, batched, prior, times, o, s)
                   : sample_dpm_solver(vp, score, prior, times, o, s);
+       }},
+      {"UniPC",
+       [&](const ReverseSampleOptions& o, bool b) {
+         return b ? sample_unipc(vp, batched, prior, times, o) : sample_unipc(vp, score, prior, times, o);
        }},
       {"Euler ancestral", [&](const ReverseSampleOptions& o, bool b) {
          return b ? sample_euler_ancestral(vp, batched, prior, times, o)
