@@ -188,6 +188,31 @@ TEST_CASE("classifier-free guidance is s_u + w (s_c - s_u), per particle and bat
             .ensemble.failures.empty());
 }
 
+/// A batched model that cannot be copied (as a network handle may not be): the samplers must only borrow it.
+struct NonCopyableModel {
+  GaussianScore<VpSde<>, 2> score{VpSde<>(), data_mean, data_covariance()};
+  NonCopyableModel() = default;
+  NonCopyableModel(const NonCopyableModel&) = delete;
+  Eigen::MatrixXd operator()(const Eigen::MatrixXd& x, const Eigen::VectorXd& t) const {
+    Eigen::MatrixXd out(x.rows(), x.cols());
+    for (Eigen::Index j = 0; j < x.cols(); ++j) out.col(j) = score(V2(x.col(j)), t[j]);
+    return out;
+  }
+};
+
+TEST_CASE("the samplers borrow the score: a non-copyable batched model works, and guidance combines it") {
+  const VpSde<> vp;
+  const NonCopyableModel model;
+  const auto times = logsnr_uniform_times(vp, 1.0, 1e-3, 8);
+  ReverseSampleOptions o;
+  o.particles = 10;
+  const auto direct = sample_dpm_solver(vp, model, vp.prior_sampler<V2>(), times, o);
+  const auto per_particle = sample_dpm_solver(vp, model.score, vp.prior_sampler<V2>(), times, o);
+  CHECK(direct.samples() == per_particle.samples());
+  CHECK(sample_unipc(vp, model, vp.prior_sampler<V2>(), times, o).ensemble.failures.empty());
+  CHECK(sample_euler_ancestral(vp, model, vp.prior_sampler<V2>(), times, o).ensemble.failures.empty());
+}
+
 TEST_CASE("Gaussian data: deterministic samplers equal the closed-form affine map of their discrete scheme") {
   const VpSde<> vp;
   const GaussianScore<VpSde<>, 2> vp_score(vp, data_mean, data_covariance());

@@ -66,6 +66,22 @@ auto as_batched_score(const Score& score) {
   }
 }
 
+namespace detail {
+/// A non-owning batched view of a score (no copy of a large or non-copyable model): calls it directly if it is
+/// batched, else column by column. The score must outlive the view.
+template <class X, class Score>
+auto batched_view(const Score& score) {
+  if constexpr (BatchedScore<Score>) {
+    return [&score](const Eigen::MatrixXd& x, const Eigen::VectorXd& t) -> Eigen::MatrixXd { return score(x, t); };
+  } else {
+    static_assert(ParticleScore<Score, X>,
+                  "sdekit: the score must be callable as s(x, t) with x a state and t a double (per particle), or as "
+                  "s(X, t) with X an Eigen::MatrixXd (one column per particle) and t an Eigen::VectorXd (batched)");
+    return PerParticleScore<const Score&, X>{score};
+  }
+}
+}  // namespace detail
+
 /// What a model predicts, for x_t = a_t x0 + σ_t ε (a_t = mean_coefficient, σ_t = marginal_std of the process).
 enum class Prediction {
   score,     ///< s = ∇log p_t(x) = −ε/σ_t
@@ -153,8 +169,8 @@ struct GuidedScore {
   }
   /// Batched (either part may be per-particle on Eigen::VectorXd states).
   Eigen::MatrixXd operator()(const Eigen::MatrixXd& x, const Eigen::VectorXd& t) const {
-    const Eigen::MatrixXd u = as_batched_score<Eigen::VectorXd>(unconditional)(x, t);
-    const Eigen::MatrixXd c = as_batched_score<Eigen::VectorXd>(conditional)(x, t);
+    const Eigen::MatrixXd u = detail::batched_view<Eigen::VectorXd>(unconditional)(x, t);
+    const Eigen::MatrixXd c = detail::batched_view<Eigen::VectorXd>(conditional)(x, t);
     return u + weight * (c - u);
   }
 };

@@ -55,7 +55,7 @@ auto sample_dpm_solver(const Process& process, const Score& score, const Init& x
                   "must be finite and >= 0");
   detail::check_sampling_times(process, times, where);
   detail::validate_run_options(options, where);
-  const auto batched = as_batched_score<X>(score);
+  const auto batched = detail::batched_view<X>(score);  // no copy of the user's model
   detail::EvaluationCounter counter(options.threads);
   const detail::BlockScore<decltype(batched)> score_of{&batched, &counter, where};
   const std::size_t K = times.size() - 1;

@@ -30,7 +30,7 @@ auto sample_euler_ancestral(const Process& process, const Score& score, const In
   detail::require(std::isfinite(eta) && eta >= 0 && eta <= 1, where, "eta", eta, "must lie in [0, 1]");
   detail::check_sampling_times(process, times, where);
   detail::validate_run_options(options, where);
-  const auto batched = as_batched_score<X>(score);
+  const auto batched = detail::batched_view<X>(score);  // no copy of the user's model
   detail::EvaluationCounter counter(options.threads);
   const detail::BlockScore<decltype(batched)> score_of{&batched, &counter, where};
   const std::size_t K = times.size() - 1;
