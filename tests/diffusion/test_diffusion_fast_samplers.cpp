@@ -109,6 +109,61 @@ Affine scheme_map(const Process& process, const std::vector<double>& times, doub
   return u;
 }
 
+/// UniPC-bh2's map of one eigen-direction, as diffusers' multistep_uni_p_bh_update / multistep_uni_c_bh_update
+/// compute it (orders 1 then 2; ρ from R ρ = b, solved here with Eigen): the denoiser outputs are those of the
+/// predicted states, the corrector rewrites the state before the next prediction.
+template <class Process>
+Affine unipc_map(const Process& process, const std::vector<double>& times, double ev, double mu) {
+  std::vector<Affine> m;
+  Affine u{1.0, 0.0}, last;
+  auto lambda = [&](double t) { return std::log(process.mean_coefficient(t) / process.marginal_std(t)); };
+  auto coefficients = [](double h, int order, double rk) {  // diffusers' R, b and ρ for B(h) = e^{−h} − 1
+    const double hh = -h, B = std::expm1(hh);
+    double h_phi_k = B / hh - 1.0, factorial = 1.0;
+    Eigen::Vector2d b;
+    for (int i = 1; i <= 2; ++i) {
+      b[i - 1] = h_phi_k * factorial / B;
+      factorial *= i + 1;
+      h_phi_k = h_phi_k / hh - 1.0 / factorial;
+    }
+    if (order == 1) return Eigen::Vector2d(0.5, 0.0);
+    Eigen::Matrix2d R;
+    R << 1.0, 1.0, rk, 1.0;
+    return Eigen::Vector2d(R.lu().solve(b));
+  };
+  for (std::size_t k = 0; k + 1 < times.size(); ++k) {
+    const double a = process.mean_coefficient(times[k]), s = process.marginal_std(times[k]);
+    const double an = process.mean_coefficient(times[k + 1]), sn = process.marginal_std(times[k + 1]);
+    const double c = a * a * ev + s * s;
+    m.push_back(Affine{a * ev / c * u.A, a * ev / c * u.B + s * s * mu / c});
+    if (k >= 1) {  // UniC with the order of the previous prediction
+      const double sp = process.marginal_std(times[k - 1]);
+      const double h = lambda(times[k]) - lambda(times[k - 1]), B = std::expm1(-h);
+      const int order = k >= 2 ? 2 : 1;
+      const double rk = order == 2 ? (lambda(times[k - 2]) - lambda(times[k - 1])) / h : 0.0;
+      const Eigen::Vector2d rho = coefficients(h, order, rk);
+      Affine corrected = (s / sp) * last - (a * B) * m[k - 1];
+      if (order == 2)
+        corrected = corrected - (a * B) * (rho[0] * ((1.0 / rk) * (m[k - 2] - m[k - 1])) + rho[1] * (m[k] - m[k - 1]));
+      else corrected = corrected - (a * B * rho[0]) * (m[k] - m[k - 1]);
+      u = corrected;
+    }
+    last = u;
+    if (sn == 0.0) {
+      u = an * m[k];
+      continue;
+    }
+    const double h = lambda(times[k + 1]) - lambda(times[k]), B = std::expm1(-h);
+    Affine next = (sn / s) * u - (an * B) * m[k];
+    if (k >= 1) {  // UniP-2: ρ_p = ½ on D1 = (m1 − m0)/rk
+      const double rk = (lambda(times[k - 1]) - lambda(times[k])) / h;
+      next = next - (an * B * 0.5) * ((1.0 / rk) * (m[k - 1] - m[k]));
+    }
+    u = next;
+  }
+  return u;
+}
+
 /// The scheme's map applied to x0 in Σ's eigenbasis.
 template <class Process>
 V2 scheme_map(const Process& process, const std::vector<double>& times, const V2& x0, int order,
@@ -118,7 +173,9 @@ V2 scheme_map(const Process& process, const std::vector<double>& times, const V2
   const V2 mu = eig.eigenvectors().transpose() * data_mean;
   V2 u;
   for (int e = 0; e < 2; ++e) {
-    const Affine map = scheme_map(process, times, eig.eigenvalues()[e], mu[e], order, exact_start, third_weight);
+    const Affine map = order == 0
+                           ? unipc_map(process, times, eig.eigenvalues()[e], mu[e])
+                           : scheme_map(process, times, eig.eigenvalues()[e], mu[e], order, exact_start, third_weight);
     u[e] = map.A * u0[e] + map.B;
   }
   return eig.eigenvectors() * u;
@@ -222,7 +279,7 @@ TEST_CASE("Gaussian data: deterministic samplers equal the closed-form affine ma
   auto x_T = [](std::size_t i, RandomStream&) { return start_point(i); };
   struct Case {
     std::string name;
-    int order;
+    int order;  // 2, 3: DPM-Solver++; 1: Euler; 0: UniPC
     bool edm;
     std::vector<double> times;
   };
@@ -234,11 +291,16 @@ TEST_CASE("Gaussian data: deterministic samplers equal the closed-form affine ma
       {"2M Karras EDM", 2, true, karras_sigmas(10)},
       {"3M Karras EDM", 3, true, karras_sigmas(10)},
       {"Euler (ancestral, eta 0) EDM", 1, true, karras_sigmas(10)},
+      {"UniPC logSNR VP", 0, false, logsnr_uniform_times(vp, 1.0, 1e-3, 12)},
+      {"UniPC Karras VP", 0, false, karras_times(vp, 1.0, 1e-3, 12)},
+      {"UniPC Karras EDM", 0, true, karras_sigmas(10)},
   };
   for (const Case& c : cases) {
     INFO(c.name);
     DiffusionSamples<V2> run;
     if (c.order == 1) run = sample_euler_ancestral(SigmaProcess{}, edm_score, x_T, c.times, o, 0.0);
+    else if (c.order == 0 && c.edm) run = sample_unipc(SigmaProcess{}, edm_score, x_T, c.times, o);
+    else if (c.order == 0) run = sample_unipc(vp, vp_score, x_T, c.times, o);
     else if (c.edm) run = sample_dpm_solver(SigmaProcess{}, edm_score, x_T, c.times, o, {.order = c.order});
     else run = sample_dpm_solver(vp, vp_score, x_T, c.times, o, {.order = c.order});
     CHECK(run.score_evaluations == o.particles * (c.times.size() - 1));
