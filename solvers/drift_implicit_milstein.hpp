@@ -57,9 +57,9 @@ class DriftImplicitMilstein {
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
     static_assert(check_stepper<DriftImplicitMilstein, P, X>());
     using B = diffusion_value_t<P, X>;
-    const X a = detail::drift_at(problem, x, t);
     const B b = detail::diffusion_at(problem, x, t, dW);
-    X explicit_part = x + (1.0 - theta_) * dt * a + detail::noise_term<X>(b, dW);
+    X explicit_part = x + detail::noise_term<X>(b, dW);
+    if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * detail::drift_at(problem, x, t);  // none for θ = 1
     if constexpr (!P::is_additive) {
       const double ito_shift = P::is_stratonovich ? 0.0 : dt;
       const B db = derivative(problem, x, t, dW);

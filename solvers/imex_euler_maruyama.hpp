@@ -58,12 +58,12 @@ class ImexEulerMaruyama {
     if constexpr (detail::is_split_drift_v<std::decay_t<decltype(problem.drift)>>) {
       const auto& stiff = problem.drift.stiff;
       const X nonstiff = problem.drift.nonstiff(x, t);
-      const X stiff_now = stiff(x, t);
-      const X explicit_part = x + dt * nonstiff + (1.0 - theta_) * dt * stiff_now + detail::noise_term<X>(b, dW);
+      X explicit_part = x + dt * nonstiff + detail::noise_term<X>(b, dW);
+      if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * X(stiff(x, t));  // none for θ = 1
       finish(stiff, x, explicit_part, t, dt);
     } else {
-      const X a = detail::drift_at(problem, x, t);
-      const X explicit_part = x + (1.0 - theta_) * dt * a + detail::noise_term<X>(b, dW);
+      X explicit_part = x + detail::noise_term<X>(b, dW);
+      if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * detail::drift_at(problem, x, t);
       finish(problem.drift, x, explicit_part, t, dt);
     }
   }

@@ -5,9 +5,9 @@
 // test equation dX = λX dt + μX dW its mean-square amplification per step is
 //   E[X_{n+1}²] / E[X_n²] = ((1 + (1 − θ)λh)² + μ²h) / (1 − θλh)²,
 // which is below 1 exactly when h(2λ + μ²) + (1 − 2θ)λ²h² < 0: for θ ≥ ½ it is mean-square stable at every h
-// whenever the equation is (2λ + μ² < 0) — Higham, SIAM J. Numer. Anal. 38 (2000) 753–769. Strong order ½ (1 with additive noise), weak order 1. The stage equation
-// y − θh a(y, t_{n+1}) = X_n + (1 − θ) a h + b ΔW is solved by Newton's method (core/newton.hpp); a failed solve
-// throws StepFailed, never leaves a NaN.
+// whenever the equation is (2λ + μ² < 0) — Higham, SIAM J. Numer. Anal. 38 (2000) 753–769. Strong order ½ (1 with
+// additive noise), weak order 1. The stage equation y − θh a(y, t_{n+1}) = X_n + (1 − θ) a h + b ΔW is solved by
+// Newton's method (core/newton.hpp); a failed solve throws StepFailed, never leaves a NaN.
 #include <sdekit/core/newton.hpp>
 #include <sdekit/core/step_failed.hpp>
 #include <sdekit/core/stepper.hpp>
@@ -54,9 +54,9 @@ class ThetaMethod {
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
     static_assert(check_stepper<ThetaMethod, P, X>());
-    const X a = detail::drift_at(problem, x, t);
     const diffusion_value_t<P, X> b = detail::diffusion_at(problem, x, t, dW);
-    const X explicit_part = x + (1.0 - theta_) * dt * a + detail::noise_term<X>(b, dW);
+    X explicit_part = x + detail::noise_term<X>(b, dW);
+    if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * detail::drift_at(problem, x, t);  // none for θ = 1
     if (theta_ == 0.0) {
       x = explicit_part;
       return;

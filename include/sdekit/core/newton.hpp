@@ -101,10 +101,13 @@ class NewtonMatrix {  // dense
  public:
   bool factor(const J& jacobian, double c) {
     if (!jacobian.allFinite()) return false;
-    lu_.compute(J::Identity(jacobian.rows(), jacobian.cols()) - c * jacobian);
-    // PartialPivLU does not detect singularity; its reciprocal condition estimate does.
-    const double rcond = lu_.rcond();
-    return std::isfinite(rcond) && rcond > std::numeric_limits<double>::epsilon();
+    const J m = J::Identity(jacobian.rows(), jacobian.cols()) - c * jacobian;
+    lu_.compute(m);
+    // PartialPivLU does not detect singularity: a pivot of U at rounding level against the matrix's size does (a
+    // cheap test that runs every step, where rcond() would cost extra solves).
+    const double scale = m.cwiseAbs().maxCoeff();
+    const double threshold = std::numeric_limits<double>::epsilon() * double(m.rows()) * scale;
+    return lu_.matrixLU().diagonal().cwiseAbs().minCoeff() > threshold;
   }
   template <class X>
   X solve(const X& g) const {
