@@ -430,6 +430,35 @@ TEST_CASE("Newton failure: integrate throws StepFailed naming the step and time;
   }
   CHECK(sdekit_test::contains(starved_message, "did not converge in 1 iterations"));
 
+  // dX = 4X dt at dt = ¼: the Newton matrix 1 − dt·4 is exactly singular (scalar), and so is I − dt·A for a 2-D A
+  // with eigenvalue 4 (dense LU): the reason says so, at step 0.
+  // (the drifts declared linear, so the Jacobian is exactly 4, not a difference quotient within rounding of it).
+  auto singular = sdekit::with_linear_drift(
+      sdekit::make_sde([](double y, double) { return 4 * y; }, [](double, double) { return 0.0; }, sdekit::additive),
+      [](double, double) { return 4.0; });
+  double z = 1.0;
+  std::string singular_message;
+  try {
+    sdekit::integrate(theta, singular, z, 0.0, 1.0, 0.25, sdekit::GaussianNoise(1, 0));
+  } catch (const sdekit::StepFailed& e) {
+    singular_message = e.what();
+  }
+  CHECK_MESSAGE(sdekit_test::contains(singular_message, "step 0: sdekit::ThetaMethod: the Newton matrix"),
+                singular_message);
+  const Mat2 four = (Mat2() << 4.0, 1.0, 0.0, 2.0).finished();
+  auto singular_2d = sdekit::with_linear_drift(
+      sdekit::make_sde([four](const Vec2& y, double) -> Vec2 { return four * y; },
+                       [](const Vec2&, double) -> Vec2 { return Vec2::Zero(); }, sdekit::additive),
+      [four](const Vec2&, double) { return four; });
+  Vec2 v(1.0, 1.0);
+  singular_message.clear();
+  try {
+    sdekit::integrate(theta, singular_2d, v, 0.0, 1.0, 0.25, sdekit::GaussianNoise(1, 0));
+  } catch (const sdekit::StepFailed& e) {
+    singular_message = e.what();
+  }
+  CHECK_MESSAGE(sdekit_test::contains(singular_message, "is singular"), singular_message);
+
   // In an ensemble: every particle fails at step 3 (no noise), each reported with the scheme's reason; no NaN.
   sdekit::EnsembleOptions options;
   options.particles = 20;
