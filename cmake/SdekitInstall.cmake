@@ -22,6 +22,13 @@ if(TARGET sdekit_mpi)
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   install(EXPORT sdekitMpiTargets NAMESPACE sdekit:: DESTINATION ${sdekit_cmake_dir})
 endif()
+if(TARGET sdekit_sbml)
+  install(TARGETS sdekit_sbml EXPORT sdekitSbmlTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(EXPORT sdekitSbmlTargets NAMESPACE sdekit:: DESTINATION ${sdekit_cmake_dir})
+endif()
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/sdekit" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/solvers/" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sdekit/solvers

@@ -1,11 +1,14 @@
 #pragma once
-// Module facade: problems, states, noise kinds and increments, noise sources, the stepper concept, time grids,
-// integrate and the odeint adaptor.
+// Module facade: problems, states, noise kinds and increments, noise sources, the stepper concept, the Newton solves
+// of implicit schemes, time grids, integrate and the odeint adaptor.
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/state.hpp>
 #include <sdekit/core/problem.hpp>
 #include <sdekit/core/increment.hpp>
 #include <sdekit/core/stepper.hpp>
+#include <sdekit/core/step_failed.hpp>
+#include <sdekit/core/drift_jacobian.hpp>
+#include <sdekit/core/newton.hpp>
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/time_grid.hpp>
 #include <sdekit/core/integrate.hpp>

@@ -4,6 +4,7 @@
 // — GaussianNoise, BrownianPath, or the user's own. The increment's type is the stepper's increment_t<S, P, X>:
 // the Wiener increment ΔW (a double or a vector) for most schemes, a struct with ΔW, I_(1,0) and Lévy areas for
 // schemes that ask for them (core/increment.hpp).
+#include <sdekit/core/step_failed.hpp>
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/core/time_grid.hpp>
 
@@ -61,7 +62,11 @@ void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, No
     const double t = grid.time(k);
     const double h = grid.step_size(k);
     noise(static_cast<std::uint64_t>(k), t, h, inc);
-    stepper.do_step(problem, x, t, h, inc);
+    try {
+      stepper.do_step(problem, x, t, h, inc);
+    } catch (const StepFailed& failure) {  // an implicit scheme's failed solve: add which step of the run it was
+      throw StepFailed(std::string(where) + ": step " + std::to_string(k), failure);
+    }
     if (on_non_finite == OnNonFinite::stop && !all_finite(x))
       throw NonFiniteState(where, k, t, grid.time(k + 1), to_text(x));
     on_step(k + 1);
@@ -73,7 +78,8 @@ void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, No
 /// after every step. Returns the number of steps. Throws std::invalid_argument for dt ≤ 0, t1 < t0, more than
 /// TimeGrid::max_steps steps, a non-finite x0, or drift/diffusion sizes that disagree with the state (checked every
 /// step for dynamic sizes); throws NonFiniteState at the first step that makes x non-finite unless `on_non_finite`
-/// is OnNonFinite::keep_going (x is then left as that step made it).
+/// is OnNonFinite::keep_going (x is then left as that step made it); throws StepFailed, naming the step index and
+/// its time span, when a scheme cannot take a step (an implicit scheme's Newton solve that fails).
 template <class Stepper, class P, class X, class Noise, class Observer = NullObserver>
 std::size_t integrate(Stepper& stepper, const P& problem, X& x, double t0, double t1, double dt, Noise&& noise,
                       Observer&& obs = {}, OnNonFinite on_non_finite = OnNonFinite::stop) {

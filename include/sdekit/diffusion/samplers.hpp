@@ -163,18 +163,17 @@ inline std::vector<double> sampling_times(const ReverseSampleOptions& o, double 
   return times;
 }
 
-/// Runs the chain x_{t_0} → x_{t_1} → … → x_{t_K} for every particle, step(x, k, rng) doing t_k → t_{k+1}, as an
-/// ensemble in step-index time, then relabels saves and failures with diffusion times.
-template <class Init, class Step>
-auto run_reverse_chain(const Init& x_T, const std::vector<double>& times, const ReverseSampleOptions& o,
-                       const Step& step, const char* where) {
+/// The ensemble options of a reverse chain over `times` in step-index time (t_k ↦ k), with the grid indices of the
+/// saves (the user's save_times, then the last time) in `index`.
+inline EnsembleOptions reverse_chain_options(const std::vector<double>& times, const ReverseSampleOptions& o,
+                                             std::vector<std::size_t>& index, const char* where) {
   const std::size_t K = times.size() - 1;
   EnsembleOptions eo;
   static_cast<RunOptions&>(eo) = o;  // the whole slice: a field added to RunOptions reaches the ensemble too
   eo.t0 = 0.0;
   eo.t1 = static_cast<double>(K);
   eo.dt = 1.0;
-  std::vector<std::size_t> index;
+  index.clear();
   for (std::size_t i = 0; i < o.save_times.size(); ++i) {
     const double s = o.save_times[i];
     auto it = std::find_if(times.begin(), times.end(),
@@ -187,17 +186,32 @@ auto run_reverse_chain(const Init& x_T, const std::vector<double>& times, const 
   std::sort(index.begin(), index.end());
   index.erase(std::unique(index.begin(), index.end()), index.end());
   for (std::size_t k : index) eo.save_times.push_back(static_cast<double>(k));
+  return eo;
+}
 
-  using X = typename initial_state<Init>::type;
-  auto advance = [&](X& x, double from, double, RandomStream& rng) {
-    step(x, static_cast<std::size_t>(std::lround(from)), rng);
-  };
-  auto result = simulate_process_ensemble(x_T, advance, eo);
+/// Gives the saves and failures of a chain run in step-index time their diffusion times back.
+template <class Result>
+void relabel_chain_times(Result& result, const std::vector<double>& times, const std::vector<std::size_t>& index) {
   for (std::size_t i = 0; i < index.size(); ++i) {
     result.save_times[i] = times[index[i]];
     result.statistics[i].time = times[index[i]];
   }
   for (auto& f : result.failures) f.time = times[static_cast<std::size_t>(std::lround(f.time))];
+}
+
+/// Runs the chain x_{t_0} → x_{t_1} → … → x_{t_K} for every particle, step(x, k, rng) doing t_k → t_{k+1}, as an
+/// ensemble in step-index time, then relabels saves and failures with diffusion times.
+template <class Init, class Step>
+auto run_reverse_chain(const Init& x_T, const std::vector<double>& times, const ReverseSampleOptions& o,
+                       const Step& step, const char* where) {
+  std::vector<std::size_t> index;
+  const EnsembleOptions eo = reverse_chain_options(times, o, index, where);
+  using X = typename initial_state<Init>::type;
+  auto advance = [&](X& x, double from, double, RandomStream& rng) {
+    step(x, static_cast<std::size_t>(std::lround(from)), rng);
+  };
+  auto result = simulate_process_ensemble(x_T, advance, eo);
+  relabel_chain_times(result, times, index);
   return result;
 }
 

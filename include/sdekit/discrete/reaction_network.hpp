@@ -26,6 +26,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -238,7 +239,7 @@ class ReactionNetwork {
   const Stoichiometry& stoichiometry(std::size_t j) const { return layout_.stoichiometry.at(j); }
   /// True when reaction j's firing can change the propensity of reaction k (the dependency graph of Gibson & Bruck
   /// 2000: j changes a species k's propensity reads; a propensity functor other than mass_action reads every
-  /// species).
+  /// species, unless it has a member reads_species(i) saying which it reads).
   bool affects(std::size_t j, std::size_t k) const {
     detail::require(j < reactions().size(), "sdekit::ReactionNetwork::affects", "j", j, "is not a reaction index");
     detail::require(k < reactions().size(), "sdekit::ReactionNetwork::affects", "k", k, "is not a reaction index");
@@ -544,6 +545,13 @@ class ReactionNetwork {
               const P& m = std::get<K>(propensities_);
               for (int s = 0; s < m.count; ++s)
                 reads[K][static_cast<std::size_t>(m.species[static_cast<std::size_t>(s)])] = 1;
+            } else if constexpr (requires(const P& p, int i) {
+                                   { p.reads_species(i) } -> std::convertible_to<bool>;
+                                 }) {
+              // A functor that says which species it reads (e.g. a compiled SBML kinetic law).
+              const P& p = std::get<K>(propensities_);
+              for (int i = 0; i < N; ++i) reads[K][static_cast<std::size_t>(i)] = p.reads_species(i) ? 1 : 0;
+              checks_counts_[K] = 1;
             } else {
               reads[K].fill(1);  // a functor a(x) may read any species
               checks_counts_[K] = 1;

@@ -1,0 +1,281 @@
+#pragma once
+// Newton's method for the stage equations of drift-implicit schemes, which all take the form
+//   G(y) = y − c·a(y, τ) − r = 0
+// (c = θh for the θ-method, h for split-step backward Euler, …). The policy:
+// - the Jacobian I − c·∂a/∂x uses the user's ∂a/∂x when the problem carries one (with_drift_jacobian), else central
+//   differences of a (drift_jacobian.hpp);
+// - it is factorised with Eigen's PartialPivLU (double and dense states) or Eigen::SparseLU (a user Jacobian
+//   returned as Eigen::SparseMatrix<double>, whose pattern is analysed once per solve);
+// - simplified Newton: the factorisation from the first iterate is reused for the iterations of the solve, and
+//   refreshed at the current iterate only when an update shrinks by less than refresh_ratio against the previous
+//   one (slow contraction: the Jacobian has drifted too far from the first iterate's);
+// - a drift declared affine (with_linear_drift) makes G linear: one factorisation and one solve, no iteration;
+// - an update is accepted only if it decreases ‖G‖∞; otherwise the factorisation is refreshed (if stale) and the
+//   step halved, up to 2^-10 (a damped Newton, so a large noise increment does not throw the iterate to a far root);
+// - converged when the update satisfies ‖Δy‖∞ ≤ tolerance·(1 + ‖y‖∞); otherwise, after max_iterations, a singular
+//   matrix, a non-finite residual or no descent, the result says why, and the scheme throws StepFailed with it.
+#include <sdekit/core/drift_jacobian.hpp>
+#include <sdekit/core/errors.hpp>
+#include <sdekit/core/problem.hpp>
+
+#include <Eigen/LU>
+#include <Eigen/SparseCore>
+#include <Eigen/SparseLU>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace sdekit {
+
+/// How drift-implicit schemes solve their stage equations by Newton's method.
+struct NewtonOptions {
+  double tolerance = 1e-10;  ///< converged when the update satisfies ‖Δy‖∞ ≤ tolerance·(1 + ‖y‖∞)
+  int max_iterations = 20;   ///< iterations allowed per solve before the step is reported as failed
+  /// Simplified Newton (the default): factorise I − c·∂a/∂x once per solve and reuse it, refreshing it only when
+  /// an update is larger than refresh_ratio times the previous one. false: refactorise at every iterate (full Newton).
+  bool simplified = true;
+  /// The contraction per iteration below which simplified Newton keeps its factorisation (in (0, 1]).
+  double refresh_ratio = 0.25;
+};
+
+/// Throws std::invalid_argument naming `where` and the field unless tolerance > 0 (finite), max_iterations ≥ 1 and
+/// refresh_ratio ∈ (0, 1].
+inline void check_newton_options(const NewtonOptions& options, std::string_view where) {
+  detail::require(options.tolerance > 0 && std::isfinite(options.tolerance), where, "newton.tolerance",
+                  options.tolerance, "must be positive and finite");
+  detail::require(options.max_iterations >= 1, where, "newton.max_iterations", options.max_iterations,
+                  "must be at least 1");
+  detail::require(options.refresh_ratio > 0 && options.refresh_ratio <= 1, where, "newton.refresh_ratio",
+                  options.refresh_ratio, "must lie in (0, 1]");
+}
+
+/// How a Newton solve ended.
+enum class NewtonStatus {
+  converged,      ///< the update fell below the tolerance (or the stage equation was linear)
+  not_converged,  ///< max_iterations updates without meeting the tolerance
+  singular,       ///< I − c·∂a/∂x could not be factorised (singular or non-finite)
+  non_finite,     ///< the drift or an iterate turned non-finite
+  no_descent,     ///< no step along the Newton direction reduces the residual (the stage may have no solution)
+};
+
+/// The outcome of one Newton solve: the status, the work done, and the reason in words when it failed.
+struct NewtonResult {
+  NewtonStatus status = NewtonStatus::converged;  ///< how it ended
+  int iterations = 0;                             ///< Newton updates applied
+  int factorizations = 0;                         ///< factorisations of I − c·∂a/∂x (1 unless refreshed)
+  double last_update = 0;                         ///< ‖Δy‖∞ of the last update
+  double tolerance = 0;                           ///< the tolerance asked for
+  /// True when the solve succeeded.
+  bool converged() const { return status == NewtonStatus::converged; }
+  /// Why the solve failed, in words ("" when it converged).
+  std::string reason() const {
+    switch (status) {
+      case NewtonStatus::converged:
+        return "";
+      case NewtonStatus::not_converged:
+        return "Newton's method did not converge in " + std::to_string(iterations) + " iterations (last update " +
+               detail::to_text(last_update) + ", tolerance " + detail::to_text(tolerance) + ")";
+      case NewtonStatus::singular:
+        return "the Newton matrix I - c*da/dx is singular";
+      case NewtonStatus::non_finite:
+        return "Newton's method met a non-finite drift or iterate";
+      case NewtonStatus::no_descent:
+        return "Newton's method found no step that reduces the residual after " + std::to_string(iterations) +
+               " iterations (the implicit equation may have no solution at this step size)";
+    }
+    return "";
+  }
+};
+
+namespace detail {
+
+template <class J>
+inline constexpr bool is_sparse_matrix_v = std::is_base_of_v<Eigen::SparseMatrixBase<J>, J>;
+
+/// The factorised Newton matrix M = I − c·J for a Jacobian of type J; factor() returns false when M is singular.
+template <class J, bool Sparse = is_sparse_matrix_v<J>>
+class NewtonMatrix {  // dense
+ public:
+  bool factor(const J& jacobian, double c) {
+    if (!jacobian.allFinite()) return false;
+    const J m = J::Identity(jacobian.rows(), jacobian.cols()) - c * jacobian;
+    lu_.compute(m);
+    // PartialPivLU does not detect singularity: a pivot of U at rounding level against the matrix's size does (a
+    // cheap test that runs every step, where rcond() would cost extra solves).
+    const double scale = m.cwiseAbs().maxCoeff();
+    const double threshold = std::numeric_limits<double>::epsilon() * double(m.rows()) * scale;
+    return lu_.matrixLU().diagonal().cwiseAbs().minCoeff() > threshold;
+  }
+  template <class X>
+  X solve(const X& g) const {
+    return lu_.solve(g);
+  }
+
+ private:
+  Eigen::PartialPivLU<J> lu_;
+};
+
+template <>
+class NewtonMatrix<double, false> {
+ public:
+  bool factor(double jacobian, double c) {
+    m_ = 1.0 - c * jacobian;
+    return std::isfinite(m_) && std::abs(m_) > std::numeric_limits<double>::epsilon() * (1.0 + std::abs(c * jacobian));
+  }
+  double solve(double g) const { return g / m_; }
+
+ private:
+  double m_ = 1.0;
+};
+
+template <class J>
+class NewtonMatrix<J, true> {
+ public:
+  bool factor(const J& jacobian, double c) {
+    using Sparse = Eigen::SparseMatrix<double>;
+    Sparse identity(jacobian.rows(), jacobian.cols());
+    identity.setIdentity();
+    Sparse m = identity - c * Sparse(jacobian);
+    m.makeCompressed();
+    for (Eigen::Index k = 0; k < m.nonZeros(); ++k)
+      if (!std::isfinite(m.valuePtr()[k])) return false;
+    // The pattern is the same at every iterate of a solve: analyse it once, refactorise numerically only.
+    if (!analysed_) {
+      lu_.analyzePattern(m);
+      analysed_ = true;
+    }
+    lu_.factorize(m);
+    return lu_.info() == Eigen::Success;
+  }
+  template <class X>
+  X solve(const X& g) const {
+    return const_cast<Eigen::SparseLU<Eigen::SparseMatrix<double>>&>(lu_).solve(g);
+  }
+
+ private:
+  Eigen::SparseLU<Eigen::SparseMatrix<double>> lu_;
+  bool analysed_ = false;
+};
+
+template <class X>
+double max_norm(const X& x) {
+  if constexpr (std::is_arithmetic_v<X>) return std::abs(x);
+  else return x.template lpNorm<Eigen::Infinity>();
+}
+
+/// Checks a user Jacobian's shape against the state (dynamic sizes only); throws naming the time.
+template <class J, class X>
+void check_jacobian_shape(const J& jacobian, const X& x, double t) {
+  if constexpr (!std::is_arithmetic_v<J>)
+    if (jacobian.rows() != x.size() || jacobian.cols() != x.size())
+      throw_invalid("sdekit: Newton solve", "size of the drift Jacobian",
+                    to_text(jacobian.rows()) + "x" + to_text(jacobian.cols()),
+                    "must be " + to_text(x.size()) + "x" + to_text(x.size()) + " (at t = " + to_text(t) + ")");
+}
+
+}  // namespace detail
+
+/// Solves y − c·a(y, τ) = r for y by Newton's method, a the drift functor `drift` (see the top of this header for
+/// the policy), starting from y's value and leaving the last accepted iterate in y. Returns how it went; never throws
+/// for a failed solve (the scheme turns a failure into StepFailed).
+template <class D, class X>
+NewtonResult solve_drift_stage(const D& drift, X& y, const X& r, double c, double tau, const NewtonOptions& options) {
+  NewtonResult result;
+  result.tolerance = options.tolerance;
+  auto residual = [&](const X& z) -> X {
+    const X a = drift(z, tau);
+    if constexpr (detail::has_dynamic_size<X>())
+      if (a.size() != z.size())
+        detail::throw_invalid(
+            "sdekit: Newton solve", "size of a(x, t)", a.size(),
+            "must equal the state size " + detail::to_text(z.size()) + " (at t = " + detail::to_text(tau) + ")");
+    return X(z - c * a - r);
+  };
+  auto jacobian = detail::jacobian_of(drift, y, tau);
+  using J = decltype(jacobian);
+  detail::check_jacobian_shape(jacobian, y, tau);
+  detail::NewtonMatrix<J> matrix;
+  auto factor_at = [&](const X& z, bool fresh) {
+    if (fresh) jacobian = detail::jacobian_of(drift, z, tau);
+    ++result.factorizations;
+    return matrix.factor(jacobian, c);
+  };
+  auto fail = [&](NewtonStatus status) {
+    result.status = status;
+    return result;
+  };
+  if (!factor_at(y, false)) return fail(NewtonStatus::singular);
+  X g = residual(y);
+  if (!all_finite(g)) return fail(NewtonStatus::non_finite);
+  if constexpr (drift_declared_linear<D>()) {
+    // An affine drift makes G linear: one solve is exact (up to rounding), whatever the size of the update.
+    const X update = matrix.solve(g);
+    y -= update;
+    result.iterations = 1;
+    result.last_update = detail::max_norm(update);
+    return all_finite(y) ? result : fail(NewtonStatus::non_finite);
+  }
+  bool fresh = true;  // the factorisation belongs to the current iterate
+  double previous = std::numeric_limits<double>::infinity();
+  for (int k = 1; k <= options.max_iterations; ++k) {
+    X update = matrix.solve(g);
+    result.iterations = k;
+    if (!all_finite(update)) return fail(NewtonStatus::non_finite);
+    if (detail::max_norm(update) <= options.tolerance * (1.0 + detail::max_norm(y))) {
+      y -= update;
+      result.last_update = detail::max_norm(update);
+      return result;
+    }
+    // Accept the update only if it decreases ‖G‖: otherwise refresh a stale factorisation, then halve the step
+    // (up to 2^-10). This keeps Newton from being thrown to a far root of a nonlinear stage equation by a large
+    // noise increment, and it is how a stage equation without a solution is recognised.
+    const double norm_g = detail::max_norm(g);
+    X trial = y - update;
+    X g_trial = residual(trial);
+    auto decreased = [&](double step) {
+      return all_finite(g_trial) && detail::max_norm(g_trial) < (1.0 - 1e-4 * step) * norm_g;
+    };
+    double step = 1.0;
+    if (!decreased(step)) {
+      if (!fresh) {
+        if (!factor_at(y, true)) return fail(NewtonStatus::singular);
+        fresh = true;
+        update = matrix.solve(g);
+        trial = y - update;
+        g_trial = residual(trial);
+      }
+      while (!decreased(step) && step > 1.0 / 1024) {
+        step *= 0.5;
+        trial = y - step * update;
+        g_trial = residual(trial);
+      }
+      if (!decreased(step)) {
+        result.last_update = detail::max_norm(update);
+        return fail(NewtonStatus::no_descent);
+      }
+    }
+    result.last_update = step * detail::max_norm(update);
+    y = trial;
+    g = g_trial;
+    if (result.last_update <= options.tolerance * (1.0 + detail::max_norm(y))) return result;
+    if (k < options.max_iterations && (!options.simplified || result.last_update > options.refresh_ratio * previous)) {
+      if (!factor_at(y, true)) return fail(NewtonStatus::singular);
+      fresh = true;
+    } else {
+      fresh = false;
+    }
+    previous = result.last_update;
+  }
+  return fail(NewtonStatus::not_converged);
+}
+
+/// solve_drift_stage with problem P's drift: y − c·a(y, τ) = r.
+template <class P, class X>
+NewtonResult solve_stage(const P& problem, X& y, const X& r, double c, double tau, const NewtonOptions& options) {
+  return solve_drift_stage(problem.drift, y, r, c, tau, options);
+}
+
+}  // namespace sdekit
