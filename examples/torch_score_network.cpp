@@ -1,10 +1,12 @@
 // A real score network through sdekit's batched samplers: trains a small MLP denoiser with LibTorch on a ring of
-// eight Gaussians (EDM's preconditioning and loss, Karras et al. 2022), saves it, loads it back and samples it with
-// every fast sampler at 10, 20 and 50 score evaluations per sample, one network forward per block of particles.
+// eight Gaussians (noise prediction over EDM's noise levels, Karras et al. 2022), saves it, loads it back and samples
+// it with every fast sampler at 10, 20 and 50 score evaluations per sample, one network forward per block of particles.
 // Quality is the energy distance and the sliced W2 to held-out data; the floor is the distance between two held-out
-// sets of the same size. Fails (exit status 1) unless the best sampler at 50 evaluations is within 5 times the
-// energy floor and at least 10 times closer than the untrained network's samples.
-//   usage: torch_score_network [train_steps=4000] [samples=2000] [seed=1] [torch_threads=1]
+// sets of the same size. Fails (exit status 1) unless the best sampler at 50 evaluations has a sliced W2 below
+// 2 times the floor's and an energy distance 100 times below the untrained network's samples: a network trained
+// for a few hundred steps only fails it. (The energy distance is the unbiased estimate, which can be negative near
+// the floor, so the floor test uses the sliced W2.)
+//   usage: torch_score_network [train_steps=2000] [samples=1000] [seed=1] [torch_threads=1]
 // Writes torch_score_network.pt (the network), torch_score_network.csv (the quality table) and
 // torch_score_network.png (data next to samples; gnuplot).
 #include <sdekit/diffusion/batched.hpp>
@@ -50,9 +52,11 @@ Eigen::MatrixXd ring_of_gaussians(std::size_t n, std::uint64_t seed) {
 }
 
 //[ torch_network
-/// The denoiser D(x; σ) ≈ E[x0 | x0 + σz = x] with EDM's preconditioning: D = c_skip x + c_out F(c_in x, ln σ / 4),
-/// F an MLP (three hidden layers of 128 SiLU units) fed the scaled state and Fourier features of the noise level.
-/// Rows are independent (no batch statistics), as a batched score must be.
+/// The denoiser D(x; σ) ≈ E[x0 | x0 + σz = x] through a noise predictor: D = x − σ ε̂(c_in x, ln σ / 4), with
+/// c_in = 1/√(σ² + σ_d²) and ε̂ an MLP (three hidden layers of 128 SiLU units) fed the scaled state and Fourier
+/// features of the noise level. (EDM's D = c_skip x + c_out F makes F = 0 the best linear denoiser, a flat start
+/// that a small network leaves only after many more steps than this example can afford.) Rows are independent (no
+/// batch statistics), as a batched score must be.
 struct DenoiserImpl : torch::nn::Module {
   explicit DenoiserImpl(double sigma_data, int width = 128)
       : input(register_module("input", torch::nn::Linear(2 + 2 * 8, width))),
@@ -61,36 +65,39 @@ struct DenoiserImpl : torch::nn::Module {
         output(register_module("output", torch::nn::Linear(width, 2))),
         sigma_data(register_buffer("sigma_data", torch::tensor(sigma_data))),
         frequencies(register_buffer("frequencies", torch::pow(2.0, torch::arange(-3, 5)).to(torch::kFloat32))) {}
-  /// D(x; σ) for the B×2 states x at the B noise levels σ.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& sigma) {
-    const torch::Tensor s = sigma.unsqueeze(1), s2 = s * s + sigma_data * sigma_data;
+  /// The predicted noise ε̂ for the B×2 states x at the B noise levels σ.
+  torch::Tensor noise(const torch::Tensor& x, const torch::Tensor& sigma) {
+    const torch::Tensor s = sigma.unsqueeze(1);
     const torch::Tensor phase = (torch::log(s) / 4) * frequencies;  // B×8
-    torch::Tensor h = torch::cat({x / torch::sqrt(s2), torch::sin(phase), torch::cos(phase)}, 1);
+    torch::Tensor h =
+        torch::cat({x / torch::sqrt(s * s + sigma_data * sigma_data), torch::sin(phase), torch::cos(phase)}, 1);
     h = torch::silu(input(h));
     h = torch::silu(hidden1(h));
     h = torch::silu(hidden2(h));
-    return sigma_data * sigma_data / s2 * x + s * sigma_data / torch::sqrt(s2) * output(h);
+    return output(h);
   }
-  torch::nn::Linear input, hidden1, hidden2, output;
-  torch::Tensor sigma_data, frequencies;
+  /// D(x; σ) for the B×2 states x at the B noise levels σ.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& sigma) {
+    return x - sigma.unsqueeze(1) * noise(x, sigma);
+  }
+  torch::nn::Linear input, hidden1, hidden2, output;  ///< the layers
+  torch::Tensor sigma_data, frequencies;              ///< the data's std per coordinate, the Fourier frequencies
 };
 TORCH_MODULE(Denoiser);
 //]
 
-/// Denoising score matching with EDM's noise distribution (ln σ ~ N(−1.2, 1.2²)) and weight (σ² + σ_d²)/(σ σ_d)²,
+/// Denoising score matching with EDM's noise distribution (ln σ ~ N(−1.2, 1.2²)) as noise prediction, |ε̂ − ε|², by
 /// Adam with a learning rate decaying linearly from 2e-3 to 1e-4; prints progress.
 void train(Denoiser& net, const torch::Tensor& data, int steps) {
   torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(2e-3));
-  const double sd = net->sigma_data.item<double>();
   double running = 0;
   for (int step = 1; step <= steps; ++step) {
     const double lr = 2e-3 + (1e-4 - 2e-3) * (step - 1) / std::max(1, steps - 1);
     for (auto& group : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     const torch::Tensor x0 = data.index_select(0, torch::randint(data.size(0), {256}, torch::kLong));
     const torch::Tensor sigma = torch::exp(-1.2 + 1.2 * torch::randn({256}));
-    const torch::Tensor s = sigma.unsqueeze(1);
-    const torch::Tensor weight = (s * s + sd * sd) / (s * s * sd * sd);
-    const torch::Tensor loss = (weight * (net->forward(x0 + s * torch::randn_like(x0), sigma) - x0).pow(2)).mean();
+    const torch::Tensor noise = torch::randn_like(x0);
+    const torch::Tensor loss = (net->noise(x0 + sigma.unsqueeze(1) * noise, sigma) - noise).pow(2).mean();
     adam.zero_grad();
     loss.backward();
     adam.step();
@@ -111,8 +118,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char** argv) try {
   const auto start = std::chrono::steady_clock::now();
-  const int train_steps = argc > 1 ? std::stoi(argv[1]) : 4000;
-  const std::size_t n = argc > 2 ? std::stoul(argv[2]) : 2000;
+  const int train_steps = argc > 1 ? std::stoi(argv[1]) : 2000;
+  const std::size_t n = argc > 2 ? std::stoul(argv[2]) : 1000;
   const std::uint64_t seed = argc > 3 ? std::stoull(argv[3]) : 1;
   const int torch_threads = argc > 4 ? std::stoi(argv[4]) : 1;
   torch::manual_seed(seed);
@@ -214,7 +221,7 @@ int main(int argc, char** argv) try {
   std::printf("%-28s %6d %10s %10.5f %10.4f\n", "untrained network, 2M", 50, "50.0", untrained_energy,
               sliced_wasserstein(untrained_samples.samples(), held_out, 128, 3));
   csv << "floor,,," << floor_energy << ',' << floor_sw << ",\n";
-  double best_at_50 = INFINITY;
+  double best_energy_at_50 = INFINITY, best_sw_at_50 = INFINITY;
   for (const auto& [name, run] : samplers)
     for (std::size_t e : {10, 20, 50}) {
       const auto run_start = std::chrono::steady_clock::now();
@@ -227,7 +234,10 @@ int main(int argc, char** argv) try {
       std::printf("%-28s %6zu %10.1f %10.5f %10.4f %8.2f\n", name.c_str(), e, per_sample, energy, sw, seconds);
       std::fflush(stdout);
       csv << '"' << name << "\"," << e << ',' << per_sample << ',' << energy << ',' << sw << ',' << seconds << '\n';
-      if (e == 50) best_at_50 = std::min(best_at_50, energy);
+      if (e == 50) {
+        best_energy_at_50 = std::min(best_energy_at_50, energy);
+        best_sw_at_50 = std::min(best_sw_at_50, sw);
+      }
     }
 
   // The picture: held-out data next to the DPM-Solver++ 2M samples at 20 evaluations.
@@ -247,10 +257,12 @@ int main(int argc, char** argv) try {
       "1200,600");
 
   std::printf("\ntraining %.1f s, total %.1f s; wrote torch_score_network.csv\n", train_seconds, seconds_since(start));
-  // The check: the network must have learned the data (within 5 floors) and be far better than untrained.
-  std::printf("best energy distance at 50 evaluations %.5f: floor %.5f (limit 5x), untrained %.5f (limit /10)\n",
-              best_at_50, floor_energy, untrained_energy);
-  if (!(best_at_50 < 5 * floor_energy && best_at_50 < untrained_energy / 10)) {
+  // The check: the network must have learned the data (near the floor) and be far better than untrained.
+  std::printf(
+      "best at 50 evaluations: sliced W2 %.4f (floor %.4f, limit 2x), energy %.5f (untrained %.5f, "
+      "limit /100)\n",
+      best_sw_at_50, floor_sw, best_energy_at_50, untrained_energy);
+  if (!(best_sw_at_50 < 2 * floor_sw && best_energy_at_50 < untrained_energy / 100)) {
     std::fprintf(stderr, "torch_score_network: the trained network's samples are too far from the data\n");
     return 1;
   }

@@ -23,8 +23,8 @@ namespace sdekit {
 /// score_from_prediction). Copies share the module (LibTorch modules are shared handles).
 template <class Module>
 struct TorchBatchedModel {
-  Module module;                        ///< the network (a torch::nn::ModuleHolder, e.g. from TORCH_MODULE)
-  torch::Dtype dtype = torch::kFloat32; ///< the precision the network computes in
+  Module module;                         ///< the network (a torch::nn::ModuleHolder, e.g. from TORCH_MODULE)
+  torch::Dtype dtype = torch::kFloat32;  ///< the precision the network computes in
   /// The outputs for the columns of x at the times t, as an n×B matrix.
   Eigen::MatrixXd operator()(const Eigen::MatrixXd& x, const Eigen::VectorXd& t) const {
     const auto rows = static_cast<std::int64_t>(x.rows()), columns = static_cast<std::int64_t>(x.cols());
