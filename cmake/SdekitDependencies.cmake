@@ -47,3 +47,16 @@ if(SDEKIT_BUILD_SBML)
     message(STATUS "sdekit: libSBML not found, so sdekit::sbml is not built (apt-get install libsbml5-dev)")
   endif()
 endif()
+
+# LibTorch is optional and only the LibTorch example (examples/torch_score_network.cpp) links it: the library never
+# does, and <sdekit/diffusion/torch/...> is included only by programs that link LibTorch themselves.
+set(SDEKIT_TORCH_FOUND OFF)
+if(SDEKIT_BUILD_TORCH AND SDEKIT_BUILD_EXAMPLES)
+  find_package(Torch QUIET)
+  if(Torch_FOUND OR TORCH_FOUND)
+    set(SDEKIT_TORCH_FOUND ON)
+  else()
+    message(STATUS "sdekit: LibTorch not found, so the torch_score_network example is not built "
+                   "(apt-get install libtorch-dev)")
+  endif()
+endif()
