@@ -1,0 +1,46 @@
+#pragma once
+// Maximum-likelihood fits of linear state-space SDE models (local level, local linear trend, CARMA(p,q), or any
+// parameter → model map) by the exact Kalman likelihood, maximised with NLopt like the other fits (fit.hpp).
+// Values may be NaN (missing): the likelihood then skips them and the filter bridges the gap exactly.
+#include <sdekit/forecast/fit.hpp>
+#include <sdekit/forecast/state_space.hpp>
+
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <functional>
+#include <span>
+
+namespace sdekit {
+
+/// Maps parameters θ to a model; throwing std::invalid_argument marks θ as outside the model (likelihood −∞).
+using StateSpaceBuilder = std::function<LinearSdeModel(const Eigen::VectorXd&)>;
+
+/// A fitted state-space model: the fit (estimates, standard errors, AIC/BIC over the observed values, warnings),
+/// the model at the estimate and its filter over the data (the start of forecasts).
+struct StateSpaceFit {
+  FitResult fit;         ///< estimates and diagnostics; fit.observations counts the non-missing values
+  LinearSdeModel model;  ///< the model at the estimate
+  KalmanResult filter;   ///< the Kalman filter of the data under it
+};
+
+/// Maximises the Kalman log-likelihood of builder(θ) over the box of `spec`.
+StateSpaceFit fit_state_space(std::span<const double> times, std::span<const double> values,
+                              const StateSpaceBuilder& builder, const ParameterSpec& spec,
+                              const FitOptions& options = {});
+
+/// Continuous local level (local_level_model), parameters (sigma_level, sigma_obs).
+StateSpaceFit fit_local_level(std::span<const double> times, std::span<const double> values,
+                              const FitOptions& options = {});
+
+/// Local linear trend with a Brownian slope (local_linear_trend_model with slope_rate 0), parameters
+/// (sigma_level, sigma_slope, sigma_obs).
+StateSpaceFit fit_local_linear_trend(std::span<const double> times, std::span<const double> values,
+                                     const FitOptions& options = {});
+
+/// CARMA(p, q) (carma_model), parameters (a1 … ap, b0 … b(q−1), sigma, mu) and, when `observation_noise`,
+/// sigma_obs. Parameters whose AR polynomial is not stationary have likelihood −∞.
+StateSpaceFit fit_carma(std::span<const double> times, std::span<const double> values, int p, int q,
+                        bool observation_noise = false, const FitOptions& options = {});
+
+}  // namespace sdekit

@@ -1,0 +1,34 @@
+#!/usr/bin/python3
+# Reference values for tests/forecast/test_state_space.cpp: the local-level model of the Nile series with
+# statsmodels' UnobservedComponents (Debian python3-statsmodels 0.13.5), exact diffuse initialisation.
+# Run from the repository root:  /usr/bin/python3 tests/data/nile/local_level_reference.py > tests/data/nile/local_level_reference.txt
+import numpy as np
+import pandas as pd
+import statsmodels
+from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+y = pd.read_csv("tests/data/nile/nile.csv")["volume"].to_numpy(dtype=float)
+print(f"# statsmodels {statsmodels.__version__}, UnobservedComponents('local level', use_exact_diffuse=True)")
+model = UnobservedComponents(y, "local level", use_exact_diffuse=True)
+# Durbin & Koopman (2012), section 2.10: sigma2_eps = 15099, sigma2_eta = 1469.1.
+params = np.array([15099.0, 1469.1])  # (sigma2.irregular, sigma2.level)
+print(f"loglike_at sigma2_irregular=15099 sigma2_level=1469.1 value={model.loglike(params):.12f}")
+# The same model with y[20:40] and y[60] missing (NaN), same parameters.
+ym = y.copy()
+ym[20:40] = np.nan
+ym[60] = np.nan
+mm = UnobservedComponents(ym, "local level", use_exact_diffuse=True)
+print(f"loglike_missing sigma2_irregular=15099 sigma2_level=1469.1 value={mm.loglike(params):.12f}")
+# Nelder-Mead with tight tolerances: the default lbfgs stops early on this flat likelihood (-633.46464).
+fit = model.fit(disp=False, method="nm", maxiter=20000, start_params=[15000, 1500], xtol=1e-10, ftol=1e-12)
+print(f"mle sigma2_irregular={fit.params[0]:.6f} sigma2_level={fit.params[1]:.6f} loglike={fit.llf:.12f}")
+# Smoothed level at the first, 29th and last years (filtered and smoothed state means at the given parameters).
+res = model.smooth(params)
+s = res.smoothed_state[0]
+v = res.smoothed_state_cov[0, 0]
+for k in (0, 28, 99):
+    print(f"smoothed k={k} mean={s[k]:.9f} var={v[k]:.9f}")
+f = res.forecast(10)
+print(f"forecast h=1 mean={f[0]:.9f} h=10 mean={f[9]:.9f}")
+fv = res.get_forecast(10).var_pred_mean
+print(f"forecast h=1 var={fv[0]:.9f} h=10 var={fv[9]:.9f}")
