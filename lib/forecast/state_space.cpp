@@ -401,6 +401,48 @@ LinearSdeModel local_linear_trend_model(double sigma_level, double sigma_slope, 
   return m;
 }
 
+LinearSdeModel sum_of_components(const std::vector<LinearSdeModel>& components) {
+  constexpr const char* where = "sdekit::sum_of_components";
+  require(!components.empty(), where, "components.size()", 0, "must be positive");
+  const Eigen::Index p = components.front().C.rows();
+  Eigen::Index n = 0, m = 0;
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    validate_model(components[i], where);
+    require(components[i].C.rows() == p, where, "components[" + std::to_string(i) + "].C.rows()",
+            components[i].C.rows(), "must equal components[0].C.rows() = " + std::to_string(p));
+    n += components[i].A.rows();
+    m += components[i].G.cols();
+  }
+  LinearSdeModel out;
+  out.A = Eigen::MatrixXd::Zero(n, n);
+  out.b = Eigen::VectorXd::Zero(n);
+  out.G = Eigen::MatrixXd::Zero(n, m);
+  out.C = Eigen::MatrixXd::Zero(p, n);
+  out.d = Eigen::VectorXd::Zero(p);
+  out.R = Eigen::MatrixXd::Zero(p, p);
+  out.initial.kind = InitialLaw::Kind::given;
+  out.initial.mean = Eigen::VectorXd::Zero(n);
+  out.initial.covariance = Eigen::MatrixXd::Zero(n, n);
+  out.initial.diffuse_covariance = Eigen::MatrixXd::Zero(n, n);
+  Eigen::Index at = 0, noise = 0;
+  for (const LinearSdeModel& c : components) {
+    const Eigen::Index k = c.A.rows();
+    const InitialLaw law = resolve_initial_law(c);
+    out.A.block(at, at, k, k) = c.A;
+    if (c.b.size()) out.b.segment(at, k) = c.b;
+    out.G.block(at, noise, k, c.G.cols()) = c.G;
+    out.C.middleCols(at, k) = c.C;
+    if (c.d.size()) out.d += c.d;
+    out.R += c.R;
+    out.initial.mean.segment(at, k) = law.mean;
+    out.initial.covariance.block(at, at, k, k) = law.covariance;
+    out.initial.diffuse_covariance.block(at, at, k, k) = law.diffuse_covariance;
+    at += k;
+    noise += c.G.cols();
+  }
+  return out;
+}
+
 Eigen::VectorXcd ar_polynomial_roots(const Eigen::VectorXd& ar) {
   const Eigen::Index p = ar.size();
   require(p >= 1 && ar.allFinite(), "sdekit::ar_polynomial_roots", "ar", ar, "must be non-empty and finite");

@@ -55,6 +55,32 @@ Moments moments(std::span<const double> times, std::span<const double> values) {
   return m;
 }
 
+// Start values of a CARMA(p, q): AR roots −r, −2r, … and MA roots −r, −2r, … with r = 0.5 / mean step (time
+// scales of a few steps), and the stationary variance of the output at σ = 1 (to scale σ to the data).
+struct CarmaStart {
+  Eigen::VectorXd ar, ma;
+  double unit_variance = 1;
+};
+
+CarmaStart carma_start(int p, int q, double mean_step) {
+  const double r = 0.5 / mean_step;
+  auto coefficients = [&](int degree) {  // of Π (z + j r), j = 1 … degree, leading 1 dropped, highest power first
+    Eigen::VectorXd c = Eigen::VectorXd::Zero(degree + 1);
+    c[0] = 1.0;
+    for (int j = 1; j <= degree; ++j)
+      for (int i = j; i >= 1; --i) c[i] += j * r * c[i - 1];
+    return Eigen::VectorXd(c.tail(degree));
+  };
+  CarmaStart out;
+  out.ar = coefficients(p);
+  out.ma.resize(q);  // b0 … b(q−1): coefficients of b(z) from the lowest power
+  const Eigen::VectorXd c = coefficients(q);
+  for (int j = 0; j < q; ++j) out.ma[j] = c[q - 1 - j];
+  const LinearSdeModel unit = carma_model(out.ar, out.ma, 1.0, 0.0);
+  out.unit_variance = (unit.C * solve_lyapunov(unit.A, unit.G * unit.G.transpose()) * unit.C.transpose())(0, 0);
+  return out;
+}
+
 }  // namespace
 
 StateSpaceFit fit_state_space(std::span<const double> times, std::span<const double> values,
@@ -99,20 +125,32 @@ StateSpaceFit fit_local_level(std::span<const double> times, std::span<const dou
 }
 
 StateSpaceFit fit_local_linear_trend(std::span<const double> times, std::span<const double> values,
-                                     const FitOptions& options) {
+                                     bool mean_reverting_slope, const FitOptions& options) {
   constexpr const char* where = "sdekit::fit_local_linear_trend";
   validate(times, values, where);
   const Moments m = moments(times, values);
   const double s = std::sqrt(0.5 * m.increment_rate * m.mean_step);
+  const double sigma_level = s / std::sqrt(m.mean_step);
+  const double sigma_slope = 0.1 * s / std::pow(m.mean_step, 1.5);
+  const double sigma_obs = s / std::sqrt(2.0);
   ParameterSpec spec;
-  spec.names = {"sigma_level", "sigma_slope", "sigma_obs"};
-  spec.initial = Eigen::Vector3d(s / std::sqrt(m.mean_step), 0.1 * s / std::pow(m.mean_step, 1.5), s / std::sqrt(2.0));
-  spec.lower = Eigen::Vector3d(0.0, 0.0, 0.0);
-  spec.upper = Eigen::Vector3d(inf, inf, inf);
-  StateSpaceFit out = fit_state_space(
-      times, values, [](const Eigen::VectorXd& p) { return local_linear_trend_model(p[0], p[1], 0.0, p[2]); }, spec,
-      options);
-  out.fit.model = "local linear trend";
+  StateSpaceBuilder builder;
+  if (mean_reverting_slope) {
+    // Slope memory of a few steps to start with.
+    spec.names = {"sigma_level", "sigma_slope", "slope_rate", "sigma_obs"};
+    spec.initial = Eigen::Vector4d(sigma_level, sigma_slope, 0.5 / m.mean_step, sigma_obs);
+    spec.lower = Eigen::Vector4d::Zero();
+    spec.upper = Eigen::Vector4d::Constant(inf);
+    builder = [](const Eigen::VectorXd& p) { return local_linear_trend_model(p[0], p[1], p[2], p[3]); };
+  } else {
+    spec.names = {"sigma_level", "sigma_slope", "sigma_obs"};
+    spec.initial = Eigen::Vector3d(sigma_level, sigma_slope, sigma_obs);
+    spec.lower = Eigen::Vector3d::Zero();
+    spec.upper = Eigen::Vector3d::Constant(inf);
+    builder = [](const Eigen::VectorXd& p) { return local_linear_trend_model(p[0], p[1], 0.0, p[2]); };
+  }
+  StateSpaceFit out = fit_state_space(times, values, builder, spec, options);
+  out.fit.model = mean_reverting_slope ? "local linear trend (OU slope)" : "local linear trend";
   return out;
 }
 
@@ -123,25 +161,10 @@ StateSpaceFit fit_carma(std::span<const double> times, std::span<const double> v
   require(q >= 0 && q < p, where, "q", q, "must lie in [0, p) = [0, " + std::to_string(p) + ")");
   validate(times, values, where);
   const Moments m = moments(times, values);
-  // Start: AR roots −r, −2r, … and MA roots −r with r = 0.5 / mean step (time scales of a few steps), σ scaled
-  // so that the stationary variance is the sample variance.
-  const double r = 0.5 / m.mean_step;
-  auto coefficients = [&](int degree) {  // of Π (z + j r), j = 1 … degree, leading 1 dropped, highest power first
-    Eigen::VectorXd c = Eigen::VectorXd::Zero(degree + 1);
-    c[0] = 1.0;
-    for (int j = 1; j <= degree; ++j)
-      for (int i = j; i >= 1; --i) c[i] += j * r * c[i - 1];
-    return Eigen::VectorXd(c.tail(degree));
-  };
-  const Eigen::VectorXd ar0 = coefficients(p);
-  Eigen::VectorXd ma0(q);  // b0 … b(q−1): coefficients of b(z) from the lowest power
-  {
-    const Eigen::VectorXd c = coefficients(q);
-    for (int j = 0; j < q; ++j) ma0[j] = c[q - 1 - j];
-  }
-  const LinearSdeModel unit = carma_model(ar0, ma0, 1.0, 0.0);
-  const double unit_variance =
-      (unit.C * solve_lyapunov(unit.A, unit.G * unit.G.transpose()) * unit.C.transpose())(0, 0);
+  const CarmaStart start = carma_start(p, q, m.mean_step);
+  const Eigen::VectorXd& ar0 = start.ar;
+  const Eigen::VectorXd& ma0 = start.ma;
+  const double unit_variance = start.unit_variance;
   const double share = observation_noise ? 0.8 : 1.0;
   const int k = p + q + 2 + (observation_noise ? 1 : 0);
   ParameterSpec spec;
@@ -151,6 +174,9 @@ StateSpaceFit fit_carma(std::span<const double> times, std::span<const double> v
   for (int i = 0; i < p; ++i) {
     spec.names.push_back("a" + std::to_string(i + 1));
     spec.initial[i] = ar0[i];
+    // Every coefficient of a stable real polynomial is positive: as bounds, they keep the search out of most of
+    // the non-stationary region (all of it for p ≤ 2), where the likelihood is −∞ and BOBYQA's models break.
+    spec.lower[i] = 0.0;
   }
   for (int j = 0; j < q; ++j) {
     spec.names.push_back("b" + std::to_string(j));
@@ -174,6 +200,50 @@ StateSpaceFit fit_carma(std::span<const double> times, std::span<const double> v
       },
       spec, options);
   out.fit.model = "CARMA(" + std::to_string(p) + "," + std::to_string(q) + ")";
+  return out;
+}
+
+StateSpaceFit fit_local_level_plus_carma(std::span<const double> times, std::span<const double> values, int p, int q,
+                                         const FitOptions& options) {
+  constexpr const char* where = "sdekit::fit_local_level_plus_carma";
+  require(p >= 1 && p <= 4, where, "p", p, "must be 1, 2, 3 or 4");
+  require(q >= 0 && q < p, where, "q", q, "must lie in [0, p) = [0, " + std::to_string(p) + ")");
+  validate(times, values, where);
+  const Moments m = moments(times, values);
+  const CarmaStart start = carma_start(p, q, m.mean_step);
+  // The increments' variance s² split between the three sources to start with.
+  const double s = std::sqrt(0.5 * m.increment_rate * m.mean_step);
+  const int k = 1 + p + q + 2;
+  ParameterSpec spec;
+  spec.initial.resize(k);
+  spec.lower = Eigen::VectorXd::Constant(k, -inf);
+  spec.upper = Eigen::VectorXd::Constant(k, inf);
+  spec.names.push_back("sigma_level");
+  spec.initial[0] = s / (3 * std::sqrt(m.mean_step));
+  spec.lower[0] = 0.0;
+  for (int i = 0; i < p; ++i) {
+    spec.names.push_back("a" + std::to_string(i + 1));
+    spec.initial[1 + i] = start.ar[i];
+    spec.lower[1 + i] = 0.0;  // see fit_carma
+  }
+  for (int j = 0; j < q; ++j) {
+    spec.names.push_back("b" + std::to_string(j));
+    spec.initial[1 + p + j] = start.ma[j];
+  }
+  spec.names.push_back("sigma");
+  spec.initial[1 + p + q] = std::sqrt(0.5 * s * s / start.unit_variance);
+  spec.lower[1 + p + q] = 0.0;
+  spec.names.push_back("sigma_obs");
+  spec.initial[2 + p + q] = 0.5 * s;
+  spec.lower[2 + p + q] = 0.0;
+  StateSpaceFit out = fit_state_space(
+      times, values,
+      [p, q](const Eigen::VectorXd& theta) {
+        return sum_of_components({local_level_model(theta[0], theta[2 + p + q]),
+                                  carma_model(theta.segment(1, p), theta.segment(1 + p, q), theta[1 + p + q], 0.0)});
+      },
+      spec, options);
+  out.fit.model = "local level + CARMA(" + std::to_string(p) + "," + std::to_string(q) + ")";
   return out;
 }
 

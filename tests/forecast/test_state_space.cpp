@@ -252,6 +252,33 @@ TEST_CASE("Kalman: a two-component observation with correlated noise equals the 
   CHECK(kalman_filter(m, t, y).log_likelihood == doctest::Approx(dense).epsilon(1e-10));
 }
 
+TEST_CASE("sum_of_components: two OU components equal the dense likelihood with the summed covariance") {
+  const auto t = irregular_times(30, 13);
+  const double k1 = 0.3, s1 = 1.0, k2 = 3.0, s2 = 2.0;
+  const LinearSdeModel m =
+      sum_of_components({carma_model(Eigen::VectorXd::Constant(1, k1), Eigen::VectorXd(), s1, 5.0, 0.2),
+                         carma_model(Eigen::VectorXd::Constant(1, k2), Eigen::VectorXd(), s2, 1.0, 0.3)});
+  CHECK(m.A.rows() == 2);
+  CHECK(m.d[0] == 6.0);
+  CHECK(m.R(0, 0) == doctest::Approx(0.04 + 0.09));
+  const auto y = simulate(m, t, 41);
+  const auto n = static_cast<Eigen::Index>(t.size());
+  Eigen::MatrixXd S(n, n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double h = std::abs(t[static_cast<std::size_t>(i)] - t[static_cast<std::size_t>(j)]);
+      S(i, j) = s1 * s1 / (2 * k1) * std::exp(-k1 * h) + s2 * s2 / (2 * k2) * std::exp(-k2 * h) + (i == j ? 0.13 : 0.0);
+    }
+  Eigen::VectorXd r(n);
+  for (Eigen::Index i = 0; i < n; ++i) r[i] = y[static_cast<std::size_t>(i)] - 6.0;
+  const Eigen::LLT<Eigen::MatrixXd> llt(S);
+  const Eigen::MatrixXd L = llt.matrixL();
+  const double dense = -0.5 * static_cast<double>(n) * std::log(2 * std::numbers::pi) -
+                       L.diagonal().array().log().sum() - 0.5 * L.triangularView<Eigen::Lower>().solve(r).squaredNorm();
+  CHECK(kalman_filter(m, t, y).log_likelihood == doctest::Approx(dense).epsilon(1e-10));
+  check_throws_naming([] { sum_of_components({}); }, "components.size()");
+}
+
 TEST_CASE("CARMA(1,0) is OU: stationary density of the first value times the OU exact likelihood") {
   const double kappa = 0.9, mu = 3.0, sigma = 0.5;
   const auto t = irregular_times(30, 9);

@@ -74,6 +74,26 @@ TEST_CASE("local level on the Nile: the maximum statsmodels finds, no warnings")
   CHECK(crps_normal(fc.mean[0](0), fc.sd(0), 800.0) > 0);
 }
 
+TEST_CASE("local level + OU on the Nile equals statsmodels' local level + AR(1) at unit steps") {
+  // At annual steps the OU component is an AR(1) with φ = e^{−κ} and innovation variance σ²(1 − φ²)/(2κ), and the
+  // Brownian level a random walk: statsmodels' UnobservedComponents('local level', autoregressive=1) with exact
+  // diffuse level is the same likelihood (tests/data/nile/local_level_reference.txt).
+  const TimeSeries ts = read_time_series(std::string(SDEKIT_TEST_DATA_DIR) + "/nile/nile.csv");
+  const double phi = 0.45, kappa = -std::log(phi);
+  const double sigma = std::sqrt(12000.0 * 2 * kappa / (1 - phi * phi));
+  const LinearSdeModel m =
+      sum_of_components({local_level_model(std::sqrt(520.0), std::sqrt(7750.0)),
+                         carma_model(Eigen::VectorXd::Constant(1, kappa), Eigen::VectorXd(), sigma, 0.0)});
+  CHECK(std::abs(kalman_filter(m, ts.times, ts.values[0]).log_likelihood - -632.054205317971) < 1e-6);
+  // Its maximum: statsmodels' Nelder–Mead reached −631.380254469251 at φ = 0.4733.
+  const StateSpaceFit f = fit_local_level_plus_carma(ts.times, ts.values[0], 1, 0);
+  CHECK(f.fit.model == "local level + CARMA(1,0)");
+  CHECK(f.fit.log_likelihood > -631.380254469251 - 1e-6);
+  CHECK(f.fit.log_likelihood < -631.380254469251 + 1e-4);
+  CHECK(std::exp(-f.fit.parameter("a1")) == doctest::Approx(0.473307).epsilon(1e-2));
+  CHECK(f.fit.observations == 100);
+}
+
 TEST_CASE("CARMA(2,1): recovery within 3 SE on irregular times with 10% missing values") {
   // Roots of the AR polynomial −0.4 ± 0.9i (a damped oscillation), MA root −1.5.
   const Eigen::Vector2d ar(0.8, 0.16 + 0.81);

@@ -111,6 +111,12 @@ LinearSdeModel local_linear_trend_model(double sigma_level, double sigma_slope, 
 LinearSdeModel carma_model(const Eigen::VectorXd& ar, const Eigen::VectorXd& ma, double sigma, double mu,
                            double sigma_obs = 0.0);
 
+/// The sum of independent components observed together: Y = Σᵢ (Cᵢ Xᵢ + dᵢ) + ε with R = Σᵢ Rᵢ; the state stacks
+/// the components' states (block-diagonal A and G) and their initial laws (stationary ones solved here). Every
+/// component must observe the same number of values. Example: local_level_model + carma_model(κ, …, μ = 0) is a
+/// wandering level with mean-reverting excursions around it.
+LinearSdeModel sum_of_components(const std::vector<LinearSdeModel>& components);
+
 /// The roots of zᵖ + a₁zᵖ⁻¹ + … + a_p.
 Eigen::VectorXcd ar_polynomial_roots(const Eigen::VectorXd& ar);
 

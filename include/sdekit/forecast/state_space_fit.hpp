@@ -33,14 +33,21 @@ StateSpaceFit fit_state_space(std::span<const double> times, std::span<const dou
 StateSpaceFit fit_local_level(std::span<const double> times, std::span<const double> values,
                               const FitOptions& options = {});
 
-/// Local linear trend with a Brownian slope (local_linear_trend_model with slope_rate 0), parameters
-/// (sigma_level, sigma_slope, sigma_obs).
+/// Local linear trend (local_linear_trend_model): with a Brownian slope (slope_rate 0), parameters
+/// (sigma_level, sigma_slope, sigma_obs); with `mean_reverting_slope` an OU slope whose rate is fitted too,
+/// parameters (sigma_level, sigma_slope, slope_rate, sigma_obs) — the continuous cousin of ARIMA(1,1,q).
 StateSpaceFit fit_local_linear_trend(std::span<const double> times, std::span<const double> values,
-                                     const FitOptions& options = {});
+                                     bool mean_reverting_slope = false, const FitOptions& options = {});
 
 /// CARMA(p, q) (carma_model), parameters (a1 … ap, b0 … b(q−1), sigma, mu) and, when `observation_noise`,
 /// sigma_obs. Parameters whose AR polynomial is not stationary have likelihood −∞.
 StateSpaceFit fit_carma(std::span<const double> times, std::span<const double> values, int p, int q,
                         bool observation_noise = false, const FitOptions& options = {});
+
+/// A local level plus a zero-mean CARMA(p, q) component plus noise (sum_of_components): a level that wanders
+/// with excursions that revert to it. Parameters (sigma_level, a1 … ap, b0 … b(q−1), sigma, sigma_obs);
+/// p = 1, q = 0 is "level + OU", the continuous cousin of ARIMA(1,1,2).
+StateSpaceFit fit_local_level_plus_carma(std::span<const double> times, std::span<const double> values, int p, int q,
+                                         const FitOptions& options = {});
 
 }  // namespace sdekit

@@ -32,3 +32,11 @@ f = res.forecast(10)
 print(f"forecast h=1 mean={f[0]:.9f} h=10 mean={f[9]:.9f}")
 fv = res.get_forecast(10).var_pred_mean
 print(f"forecast h=1 var={fv[0]:.9f} h=10 var={fv[9]:.9f}")
+# Local level + AR(1) + irregular (the discrete-time twin of sdekit's level + OU at unit steps: phi = exp(-kappa)),
+# exact diffuse level, stationary AR(1); the maximum by Nelder-Mead from a start near it, and the log-likelihood at
+# fixed parameters (sigma2.irregular, sigma2.level, sigma2.ar, phi).
+ua = UnobservedComponents(y, "local level", autoregressive=1, use_exact_diffuse=True)
+fixed = np.array([7750.0, 520.0, 12000.0, 0.45])
+print(f"level_ar1_loglike_at sigma2_irregular=7750 sigma2_level=520 sigma2_ar=12000 phi=0.45 value={ua.loglike(fixed):.12f}")
+fa = ua.fit(disp=False, method="nm", maxiter=40000, start_params=[7700, 520, 12000, 0.45], xtol=1e-10, ftol=1e-12)
+print("level_ar1_mle " + " ".join(f"{n}={v:.6f}" for n, v in zip(ua.param_names, fa.params)) + f" loglike={fa.llf:.12f}")
