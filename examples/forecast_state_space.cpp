@@ -130,8 +130,18 @@ int main(int argc, char** argv) {
       std::fprintf(report, "    warning about %s\n", warning.substr(0, warning.find(' ')).c_str());
     }
   };
+  //[ diagnostics
+  // Are the one-step innovations white? Ljung–Box over 10 lags, 2 degrees of freedom spent on the fit.
+  const sdekit::LjungBox white = sdekit::ljung_box(fit.filter.standardised_innovations, 10, 2);
+  // Which CARMA(p, q), p ≤ 3, q < p, has the lowest AIC?
+  const sdekit::OrderSelection orders = sdekit::select_carma_order(t, y, 3);
+  //]
+  print("  Ljung-Box of its innovations (10 lags, 8 df): Q = %.2f, p = %.3f\n", white.statistic, white.p_value);
+  print("AIC order selection over CARMA(p <= 3, q < p):");
+  for (const auto& c : orders.candidates) print(" (%d,%d) %.2f", c.p, c.q, c.aic);
+  print("\n");
   summary(sdekit::fit_local_level_plus_carma(t, y, 1, 0));
-  summary(sdekit::fit_carma(t, y, 2, 1));
+  summary(orders.best);
 
   const std::vector<std::pair<std::string, Forecaster>> models{
       {"random walk",

@@ -6,3 +6,4 @@
 #include <sdekit/forecast/forecast.hpp>
 #include <sdekit/forecast/state_space.hpp>
 #include <sdekit/forecast/state_space_fit.hpp>
+#include <sdekit/forecast/diagnostics.hpp>

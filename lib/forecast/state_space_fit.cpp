@@ -247,4 +247,21 @@ StateSpaceFit fit_local_level_plus_carma(std::span<const double> times, std::spa
   return out;
 }
 
+OrderSelection select_carma_order(std::span<const double> times, std::span<const double> values, int max_p,
+                                  bool observation_noise, const FitOptions& options) {
+  require(max_p >= 1 && max_p <= 4, "sdekit::select_carma_order", "max_p", max_p, "must be 1, 2, 3 or 4");
+  OrderSelection out;
+  bool have = false;
+  for (int p = 1; p <= max_p; ++p)
+    for (int q = 0; q < p; ++q) {
+      StateSpaceFit f = fit_carma(times, values, p, q, observation_noise, options);
+      out.candidates.push_back({p, q, f.fit.log_likelihood, f.fit.aic, f.fit.bic, f.fit.warnings.size()});
+      if (std::isfinite(f.fit.aic) && (!have || f.fit.aic < out.best.fit.aic)) {
+        out.best = std::move(f);
+        have = true;
+      }
+    }
+  return out;
+}
+
 }  // namespace sdekit

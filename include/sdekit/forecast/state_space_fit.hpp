@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <functional>
 #include <span>
+#include <vector>
 
 namespace sdekit {
 
@@ -49,5 +50,25 @@ StateSpaceFit fit_carma(std::span<const double> times, std::span<const double> v
 /// p = 1, q = 0 is "level + OU", the continuous cousin of ARIMA(1,1,2).
 StateSpaceFit fit_local_level_plus_carma(std::span<const double> times, std::span<const double> values, int p, int q,
                                          const FitOptions& options = {});
+
+/// One candidate of an order search.
+struct OrderCandidate {
+  int p = 0;                  ///< AR order
+  int q = 0;                  ///< MA order
+  double log_likelihood = 0;  ///< maximised log-likelihood
+  double aic = 0;             ///< its AIC
+  double bic = 0;             ///< its BIC
+  std::size_t warnings = 0;   ///< number of warnings of its fit
+};
+
+/// The result of an order search: the chosen fit and every candidate tried.
+struct OrderSelection {
+  StateSpaceFit best;                      ///< the candidate with the lowest AIC
+  std::vector<OrderCandidate> candidates;  ///< all of them, in the order tried (p, then q)
+};
+
+/// Fits CARMA(p, q) for every 1 ≤ p ≤ max_p (≤ 4) and 0 ≤ q < p (fit_carma) and keeps the lowest AIC.
+OrderSelection select_carma_order(std::span<const double> times, std::span<const double> values, int max_p,
+                                  bool observation_noise = false, const FitOptions& options = {});
 
 }  // namespace sdekit

@@ -40,3 +40,14 @@ fixed = np.array([7750.0, 520.0, 12000.0, 0.45])
 print(f"level_ar1_loglike_at sigma2_irregular=7750 sigma2_level=520 sigma2_ar=12000 phi=0.45 value={ua.loglike(fixed):.12f}")
 fa = ua.fit(disp=False, method="nm", maxiter=40000, start_params=[7700, 520, 12000, 0.45], xtol=1e-10, ftol=1e-12)
 print("level_ar1_mle " + " ".join(f"{n}={v:.6f}" for n, v in zip(ua.param_names, fa.params)) + f" loglike={fa.llf:.12f}")
+# Ljung-Box (tests/forecast/test_diagnostics.cpp): on the Nile values with 10 lags, and on their differences with 12
+# lags and model_df=2 (10 degrees of freedom); and three chi-squared tails from scipy.
+from scipy.stats import chi2
+from statsmodels.stats.diagnostic import acorr_ljungbox
+
+lb = acorr_ljungbox(y, lags=[10], return_df=True)
+print(f"ljung_box values lags=10 stat={lb['lb_stat'].iloc[0]:.12f} p={lb['lb_pvalue'].iloc[0]:.12e}")
+lb = acorr_ljungbox(np.diff(y), lags=[12], model_df=2, return_df=True)
+print(f"ljung_box differences lags=12 model_df=2 stat={lb['lb_stat'].iloc[0]:.12f} p={lb['lb_pvalue'].iloc[0]:.12e}")
+for x, df in ((3.0, 0.5), (50.0, 7.0), (0.1, 40.0), (10.0, 10.0)):
+    print(f"chi2_sf x={x} df={df} value={chi2.sf(x, df):.15e}")
