@@ -1,10 +1,12 @@
-// Continuous-time state-space models on the Nile: fit the continuous local level (Brownian level observed with
-// noise) and CARMA models by their exact Kalman likelihood, then score them on the rolling-origin protocol of
-// forecast_nile (50 origins 1920 … 1969, refit at each, h = 1, 2, 5, 10, CRPS) next to the random walk, the OU
-// process and statsmodels' local level and AIC-selected ARIMA (reference numbers computed once by
-// examples/data/nile_rolling_reference.py and read from examples/data/nile_rolling_reference.csv).
+// Continuous-time state-space models on an annual series (the Nile by default): fit the continuous local level
+// (Brownian level observed with noise) and CARMA models by their exact Kalman likelihood, then score them on the
+// rolling-origin protocol of forecast_nile (the 50 origins before the last value — 1920 … 1969 for the Nile —
+// refit at each, h = 1, 2, 5, 10, CRPS) next to the random walk, the OU process and statsmodels' local level and
+// AIC-selected ARIMA (reference numbers computed once by examples/data/rolling_reference.py and read from
+// examples/data/nile_rolling_reference.csv, or the file given).
 //
-//   forecast_state_space [path/to/nile.csv [path/to/reference.csv]]
+//   forecast_state_space [path/to/series.csv [path/to/reference.csv]]
+//   forecast_state_space examples/data/sunspots.csv examples/data/sunspots_rolling_reference.csv   (~3 minutes)
 //
 // Writes forecast_state_space.txt (the report as printed, quoted by docs/forecasting.md), the smoothed level with
 // its 95% band to forecast_state_space.csv and (with gnuplot) forecast_state_space.png.
@@ -18,13 +20,13 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace {
 
-constexpr std::size_t first_window = 50;
 constexpr std::size_t origins = 50;
 const std::vector<double> horizons{1, 2, 5, 10};
 
@@ -39,8 +41,9 @@ std::vector<std::pair<double, double>> state_space(const sdekit::StateSpaceFit& 
   return out;
 }
 
-// Mean CRPS per horizon over the origins first_window − 1 … first_window + origins − 2.
+// Mean CRPS per horizon over the `origins` origins before the last value.
 std::vector<double> rolling_crps(const std::vector<double>& t, const std::vector<double>& y, const Forecaster& f) {
+  const std::size_t first_window = y.size() - origins;
   std::vector<double> sum(horizons.size(), 0.0);
   std::vector<double> count(horizons.size(), 0.0);
   for (std::size_t o = first_window - 1; o < first_window - 1 + origins; ++o) {
@@ -64,15 +67,16 @@ int main(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : std::string(SDEKIT_EXAMPLE_DATA_DIR) + "/nile.csv";
   const std::string reference_path =
       argc > 2 ? argv[2] : std::string(SDEKIT_EXAMPLE_DATA_DIR) + "/nile_rolling_reference.csv";
-  sdekit::TimeSeries nile;
+  sdekit::TimeSeries series;
   try {
-    nile = sdekit::read_time_series(path);
+    series = sdekit::read_time_series(path);
+    if (series.size() < origins + 20) throw std::runtime_error(path + ": fewer than 70 values");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "forecast_state_space: %s\n", e.what());
     return 1;
   }
-  const std::vector<double>& t = nile.times;
-  const std::vector<double>& y = nile.values[0];
+  const std::vector<double>& t = series.times;
+  const std::vector<double>& y = series.values[0];
   std::FILE* report = std::fopen("forecast_state_space.txt", "w");
   if (!report) {
     std::fprintf(stderr, "forecast_state_space: cannot write forecast_state_space.txt\n");
@@ -85,20 +89,22 @@ int main(int argc, char** argv) {
 
   //[ local_level
   // The continuous local level: dμ = σ_level dW, y(t_k) = μ(t_k) + ε_k, fitted by its exact (diffuse) Kalman
-  // likelihood; then a Gaussian forecast 1 and 10 years after the last observation, and its CRPS for an outcome.
+  // likelihood; then a Gaussian forecast 1 and 10 years after the last observation, and its CRPS if the next value
+  // repeated the last.
   const sdekit::StateSpaceFit fit = sdekit::fit_local_level(t, y);
   for (const std::string& warning : fit.fit.warnings) std::printf("warning: %s\n", warning.c_str());
   const std::vector<double> ahead{1.0, 10.0};
   const sdekit::StateSpaceForecast forecast = sdekit::forecast_state_space(fit.model, fit.filter, ahead);
-  const double crps = sdekit::crps_normal(forecast.mean[0](0), forecast.sd(0), 800.0);
+  const double crps = sdekit::crps_normal(forecast.mean[0](0), forecast.sd(0), y.back());
   //]
-  print("Continuous local level on the Nile (%zu years): logL %.4f, AIC %.2f, BIC %.2f\n", y.size(),
-        fit.fit.log_likelihood, fit.fit.aic, fit.fit.bic);
+  print("Continuous local level on %s, column %s (%zu values): logL %.4f, AIC %.2f, BIC %.2f\n",
+        path.substr(path.find_last_of('/') + 1).c_str(), series.names[0].c_str(), y.size(), fit.fit.log_likelihood,
+        fit.fit.aic, fit.fit.bic);
   for (std::size_t i = 0; i < fit.fit.names.size(); ++i)
     print("    %-11s = %8.2f  +- %.2f (s.e.)\n", fit.fit.names[i].c_str(),
           fit.fit.parameters[static_cast<Eigen::Index>(i)], fit.fit.standard_errors[static_cast<Eigen::Index>(i)]);
-  print("  forecast 1971: %.1f +- %.1f (sd), 1980: %.1f +- %.1f; CRPS if 1971 were 800: %.2f\n", forecast.mean[0](0),
-        forecast.sd(0), forecast.mean[1](0), forecast.sd(1), crps);
+  print("  forecast %g: %.1f +- %.1f (sd), %g: %.1f +- %.1f; CRPS if the next value repeated the last: %.2f\n",
+        t.back() + 1, forecast.mean[0](0), forecast.sd(0), t.back() + 10, forecast.mean[1](0), forecast.sd(1), crps);
   {
     // The level behind the noise, given all 100 years (Rauch–Tung–Striebel): the 1898 drop shows as a step.
     const sdekit::SmoothedStates level = sdekit::rts_smoother(fit.filter);
@@ -175,11 +181,16 @@ int main(int argc, char** argv) {
        [](const std::vector<double>& tt, const std::vector<double>& yy) {
          return state_space(sdekit::fit_carma(tt, yy, 1, 0, true));
        }},
+      {"CARMA(3,2) (sdekit)",
+       [](const std::vector<double>& tt, const std::vector<double>& yy) {
+         return state_space(sdekit::fit_carma(tt, yy, 3, 2));
+       }},
       {"CARMA(2,1) (sdekit)", [](const std::vector<double>& tt, const std::vector<double>& yy) {
          return state_space(sdekit::fit_carma(tt, yy, 2, 1));
        }}};
 
-  print("\nRolling-origin CRPS (50 origins 1920-1969, refit at each; lower is better):\n");
+  print("\nRolling-origin CRPS (50 origins %g-%g, refit at each; lower is better):\n", t[y.size() - origins - 1],
+        t[y.size() - 2]);
   print("  %-28s %8s %8s %8s %8s\n", "model", "h=1", "h=2", "h=5", "h=10");
   for (const auto& [name, forecaster] : models) {
     const std::vector<double> c = rolling_crps(t, y, forecaster);
