@@ -65,7 +65,7 @@ Discretisation discretise_unchecked(const LinearSdeModel& m, double step) {
   const double norm = m.A.cwiseAbs().rowwise().sum().maxCoeff();
   int doublings = 0;
   double delta = step;
-  while (norm * delta > 0.5 && doublings < 60) {
+  while (norm * delta > 0.5 && doublings < 1100) {  // 2^1100 > any finite double
     delta *= 0.5;
     ++doublings;
   }

@@ -91,10 +91,28 @@ TEST_CASE("Van Loan: scalar OU against the closed form σ²(1 − e^{−2θΔ})/
     CHECK(d.Q(0, 0) == doctest::Approx(sigma * sigma * -std::expm1(-2 * theta * step) / (2 * theta)).epsilon(1e-12));
     CHECK(d.c(0) == doctest::Approx(b * -std::expm1(-theta * step) / theta).epsilon(1e-12));
   }
+  // A step far beyond the time scale: Q is the stationary variance, Φ vanishes, nothing overflows.
+  const Discretisation far = discretise(m, 1e300);
+  CHECK(far.Q(0, 0) == doctest::Approx(sigma * sigma / (2 * theta)).epsilon(1e-12));
+  CHECK(far.Phi(0, 0) == 0.0);
   // Brownian motion (A = 0): Q = σ²Δ.
   m.A(0, 0) = 0.0;
   CHECK(discretise(m, 3.0).Q(0, 0) == doctest::Approx(sigma * sigma * 3.0).epsilon(1e-14));
   check_throws_naming([&] { discretise(m, -1.0); }, "step");
+}
+
+TEST_CASE("Van Loan: the integrated random walk against its closed form") {
+  // dμ = ν dt, dν = σ dW: Q(Δ) = σ² [[Δ³/3, Δ²/2], [Δ²/2, Δ]] (A nilpotent, so e^{As} = I + As exactly).
+  const LinearSdeModel m = local_linear_trend_model(0.0, 0.7, 0.0, 1.0);
+  for (double step : {0.1, 1.0, 25.0}) {
+    CAPTURE(step);
+    const Discretisation d = discretise(m, step);
+    const double v = 0.49;
+    CHECK(d.Q(0, 0) == doctest::Approx(v * step * step * step / 3).epsilon(1e-12));
+    CHECK(d.Q(0, 1) == doctest::Approx(v * step * step / 2).epsilon(1e-12));
+    CHECK(d.Q(1, 1) == doctest::Approx(v * step).epsilon(1e-12));
+    CHECK(d.Phi(0, 1) == doctest::Approx(step).epsilon(1e-13));
+  }
 }
 
 TEST_CASE("Van Loan: a 2-D oscillating model against Simpson quadrature of e^{As} G Gᵀ e^{Aᵀs}") {
@@ -162,6 +180,14 @@ TEST_CASE("Kalman: the Nile local level equals statsmodels' UnobservedComponents
   CHECK(fc.covariance[0](0, 0) == doctest::Approx(20600.257941809).epsilon(1e-8));
   CHECK(fc.covariance[1](0, 0) == doctest::Approx(33822.157941809).epsilon(1e-8));
   CHECK(fc.sd(1) == doctest::Approx(std::sqrt(33822.157941809)).epsilon(1e-8));
+}
+
+TEST_CASE("Kalman: a local linear trend with a fixed slope equals statsmodels' (two diffuse observations)") {
+  const auto y = nile();
+  const auto t = years(y.size());
+  const KalmanResult f = kalman_filter(local_linear_trend_model(std::sqrt(1469.1), 0.0, 0.0, std::sqrt(15099.0)), t, y);
+  CHECK(f.diffuse_observations == 2);
+  CHECK(std::abs(f.log_likelihood - -631.730148707006) < 1e-6);
 }
 
 TEST_CASE("Kalman: missing values give the likelihood of the series without them (exact over the longer gap)") {
@@ -314,7 +340,9 @@ TEST_CASE("model families: CARMA stationarity and bad input are refused naming t
       "times[2]");
   const std::vector<double> bad{1.0, std::numeric_limits<double>::infinity(), 2.0};
   check_throws_naming([&] { kalman_filter(local_level_model(1.0, 1.0), t, bad); }, "observations(1, 0)");
-  // The local linear trend with a Brownian slope spends two observations on its diffuse law; smoothing over the
+  // The local linear trend with a Brownian slope spends two observations on its diffuse law (statsmodels'
+  // UnobservedComponents('local linear trend') with σ²_trend = 0 is the same model at unit steps:
+  // tests/data/nile/local_level_reference.txt); smoothing over the
   // first state is then refused, forecasting after it is fine.
   const KalmanResult f = kalman_filter(local_linear_trend_model(1.0, 0.1, 0.0, 0.5), t, y);
   CHECK(f.diffuse_observations == 2);

@@ -51,3 +51,7 @@ lb = acorr_ljungbox(np.diff(y), lags=[12], model_df=2, return_df=True)
 print(f"ljung_box differences lags=12 model_df=2 stat={lb['lb_stat'].iloc[0]:.12f} p={lb['lb_pvalue'].iloc[0]:.12e}")
 for x, df in ((3.0, 0.5), (50.0, 7.0), (0.1, 40.0), (10.0, 10.0)):
     print(f"chi2_sf x={x} df={df} value={chi2.sf(x, df):.15e}")
+# Local linear trend with a fixed (diffuse) slope, sigma2.trend = 0: two observations resolve the diffuse law,
+# and the continuous model with sigma_slope = 0 is the same model at unit steps.
+lt = UnobservedComponents(y, "local linear trend", use_exact_diffuse=True)
+print(f"llt_loglike_at sigma2_irregular=15099 sigma2_level=1469.1 sigma2_trend=0 value={lt.loglike(np.array([15099.0, 1469.1, 0.0])):.12f}")
