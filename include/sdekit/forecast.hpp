@@ -4,3 +4,6 @@
 #include <sdekit/forecast/timeseries_csv.hpp>
 #include <sdekit/forecast/fit.hpp>
 #include <sdekit/forecast/forecast.hpp>
+#include <sdekit/forecast/state_space.hpp>
+#include <sdekit/forecast/state_space_fit.hpp>
+#include <sdekit/forecast/diagnostics.hpp>

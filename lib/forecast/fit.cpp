@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 namespace sdekit {
 namespace {
@@ -235,7 +236,32 @@ FitResult maximise_log_likelihood(const std::function<double(const Eigen::Vector
     if (llt.info() == Eigen::Success) covariance = llt.solve(Eigen::MatrixXd::Identity(k, k));
   }
   finish_fit(fit, covariance);
+  add_fit_warnings(fit, spec.initial);
   return fit;
+}
+
+void add_fit_warnings(FitResult& fit, const Eigen::VectorXd& initial) {
+  if (!fit.converged) fit.warnings.push_back("the optimiser stopped before meeting its tolerance (" + fit.method + ")");
+  for (Eigen::Index i = 0; i < fit.parameters.size(); ++i) {
+    const std::string& name = fit.names[static_cast<std::size_t>(i)];
+    const double theta = fit.parameters[i];
+    // "On a bound": closer than a millionth of the parameter's own scale, where a boundary optimum makes the
+    // normal approximation (and so the standard error) meaningless.
+    const double tolerance = 1e-6 * std::max({std::abs(theta), std::abs(initial[i]), 1e-300});
+    for (const auto& [bound, side] : {std::pair{fit.lower[i], "lower"}, std::pair{fit.upper[i], "upper"}})
+      if (std::isfinite(bound) && std::abs(theta - bound) <= tolerance)
+        fit.warnings.push_back(name + " = " + to_text(theta) + " is at its " + side + " bound " + to_text(bound) +
+                               ": the data do not identify it (consider a simpler model)");
+    const double se = fit.standard_errors[i];
+    if (!std::isfinite(se))
+      fit.warnings.push_back(name + " has no standard error (the observed information is singular or not "
+                             "positive definite there)");
+    // Only for bounded parameters (rates, scales: zero means "absent"); a location such as μ near 0 has a large
+    // relative error without being poorly identified.
+    else if (se > std::abs(theta) && (std::isfinite(fit.lower[i]) || std::isfinite(fit.upper[i])))
+      fit.warnings.push_back(name + " = " + to_text(theta) + " has a standard error " + to_text(se) +
+                             " larger than its magnitude: poorly identified, intervals that use it are unreliable");
+  }
 }
 
 }  // namespace detail

@@ -2,6 +2,7 @@
 // the OU closed form and the numerical optimiser agree; the likelihoods equal sums of normal log-densities.
 #include <sdekit/ensemble/simulate.hpp>
 #include <sdekit/forecast/fit.hpp>
+#include <sdekit/forecast/timeseries_csv.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 
 #include <doctest/doctest.h>
@@ -260,6 +261,27 @@ TEST_CASE("Euler pseudo-likelihood with irregular steps: OU data, close to the e
     else CHECK(euler.parameter(name) == doctest::Approx(exact.parameter(name)).epsilon(0.015));
     CHECK(euler.standard_error(name) == doctest::Approx(exact.standard_error(name)).epsilon(0.05));
   }
+}
+
+TEST_CASE("warnings: OU on the CO2 trend is poorly identified, and the fit says so (issue 16)") {
+  // Weekly Mauna Loa CO2 1958-2001 with its 59 gaps dropped (irregular steps: the numerical fit). A trend is not
+  // mean reversion: κ̂ = 0.0055 ± 0.025, which used to come back "converged" with no remark.
+  CsvReadOptions o;
+  o.missing = MissingValues::drop;
+  const TimeSeries co2 = read_time_series(std::string(SDEKIT_TEST_DATA_DIR) + "/co2/co2.csv", o);
+  const FitResult fit = fit_ornstein_uhlenbeck(co2.times, co2.values[0]);
+  CAPTURE(fit.parameter("kappa"));
+  CAPTURE(fit.standard_error("kappa"));
+  CHECK(fit.converged);
+  REQUIRE(fit.warnings.size() == 1);
+  CHECK(sdekit_test::contains(fit.warnings[0], "kappa"));
+  CHECK(sdekit_test::contains(fit.warnings[0], "larger than its magnitude"));
+  // μ's standard error (1e3) is larger still, but a location near nothing in particular is not flagged; and a
+  // well identified fit has no warning.
+  const auto t = regular_times(400, 1.0);
+  FitOptions numerical;
+  numerical.force_numerical = true;
+  CHECK(fit_ornstein_uhlenbeck(t, simulate_ou(0.4, 900.0, 120.0, t, 1100.0, 21), numerical).warnings.empty());
 }
 
 TEST_CASE("fitting errors name the argument") {

@@ -42,6 +42,10 @@ struct FitResult {
   std::string method;                  ///< "closed form" or the optimiser used
   bool converged = true;               ///< false if the optimiser stopped without meeting its tolerance
   std::size_t evaluations = 0;         ///< log-likelihood evaluations (0 for closed forms)
+  /// Signs of a poorly identified fit, one sentence each: the optimiser did not converge, an estimate sits on a
+  /// bound of its domain, the information is singular, or a bounded parameter's (a rate's, a scale's) standard
+  /// error exceeds its magnitude.
+  std::vector<std::string> warnings;
 
   /// The estimate of the parameter named `name`; throws std::invalid_argument naming it if unknown.
   double parameter(std::string_view name) const;
@@ -112,6 +116,10 @@ FitResult maximise_log_likelihood(const std::function<double(const Eigen::Vector
 /// Central-difference Hessian of f at theta, with steps adapted to the curvature and kept inside [lower, upper].
 Eigen::MatrixXd numerical_hessian(const std::function<double(const Eigen::VectorXd&)>& f, const Eigen::VectorXd& theta,
                                   const Eigen::VectorXd& lower, const Eigen::VectorXd& upper);
+
+/// Appends to fit.warnings what a numerical fit's result signals about identification (see FitResult::warnings);
+/// `initial` is the start of the search, whose magnitude sets the tolerance of "on a bound".
+void add_fit_warnings(FitResult& fit, const Eigen::VectorXd& initial);
 
 /// Sets covariance, standard errors, AIC and BIC of `fit` (whose parameters, log-likelihood and observations
 /// are set) from the asymptotic covariance of its estimate.

@@ -1,0 +1,162 @@
+// Maximum-likelihood fits of linear state-space SDE models: the Nile local level against statsmodels' optimum,
+// CARMA(2,1) parameter recovery on irregular times with missing values, and the warnings of a poorly identified fit.
+#include <sdekit/core/noise.hpp>
+#include <sdekit/forecast/forecast.hpp>
+#include <sdekit/forecast/state_space_fit.hpp>
+#include <sdekit/forecast/timeseries_csv.hpp>
+
+#include <Eigen/Cholesky>
+
+#include <doctest/doctest.h>
+#include "test_support.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+using sdekit_test::check_throws_naming;
+using sdekit_test::contains;
+using namespace sdekit;
+
+namespace {
+
+constexpr double missing = std::numeric_limits<double>::quiet_NaN();
+
+// Draws the observations of `model` at `times` with the exact transition (stationary start).
+std::vector<double> simulate(const LinearSdeModel& model, const std::vector<double>& times, std::uint64_t seed) {
+  RandomStream rng(seed, 0, 0);
+  const InitialLaw law = resolve_initial_law(model);
+  const Eigen::Index n = model.A.rows();
+  auto draw = [&](const Eigen::VectorXd& mean, const Eigen::MatrixXd& cov) {
+    Eigen::VectorXd z(n);
+    for (Eigen::Index i = 0; i < n; ++i) z[i] = rng.normal();
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(cov);
+    const Eigen::VectorXd dsqrt = ldlt.vectorD().cwiseMax(0.0).cwiseSqrt();
+    const Eigen::VectorXd x = ldlt.transpositionsP().transpose() * (ldlt.matrixL() * (dsqrt.asDiagonal() * z).eval());
+    return Eigen::VectorXd(mean + x);
+  };
+  Eigen::VectorXd x = draw(law.mean, law.covariance);
+  std::vector<double> y(times.size());
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    if (k > 0) {
+      const Discretisation step = discretise(model, times[k] - times[k - 1]);
+      x = draw(step.Phi * x + step.c, step.Q);
+    }
+    y[k] = (model.C * x)(0) + model.d[0] + std::sqrt(model.R(0, 0)) * rng.normal();
+  }
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("local level on the Nile: the maximum statsmodels finds, no warnings") {
+  const TimeSeries ts = read_time_series(std::string(SDEKIT_TEST_DATA_DIR) + "/nile/nile.csv");
+  const StateSpaceFit f = fit_local_level(ts.times, ts.values[0]);
+  // tests/data/nile/local_level_reference.txt (statsmodels 0.13.5, Nelder–Mead with tight tolerances):
+  // σ²_ε = 15098.518804, σ²_η = 1469.176236, log-likelihood −633.464563636246. The likelihood is flat along
+  // the ridge, so the variances agree to 1e-3 and the maximum to 1e-6.
+  CHECK(f.fit.log_likelihood > -633.464563636246 - 1e-6);
+  CHECK(f.fit.log_likelihood < -633.464563636246 + 1e-6);
+  CHECK(std::pow(f.fit.parameter("sigma_obs"), 2) == doctest::Approx(15098.518804).epsilon(1e-3));
+  CHECK(std::pow(f.fit.parameter("sigma_level"), 2) == doctest::Approx(1469.176236).epsilon(1e-3));
+  CHECK(f.fit.model == "local level");
+  CHECK(f.fit.converged);
+  CHECK(f.fit.warnings.empty());
+  CHECK(f.fit.observations == 100);
+  CHECK(f.fit.aic == doctest::Approx(4 - 2 * f.fit.log_likelihood));
+  CHECK(f.fit.bic == doctest::Approx(2 * std::log(100.0) - 2 * f.fit.log_likelihood));
+  CHECK(std::isfinite(f.fit.standard_error("sigma_level")));
+  CHECK(f.filter.log_likelihood == doctest::Approx(f.fit.log_likelihood).epsilon(1e-14));
+  // One year ahead: a Gaussian predictive whose CRPS is the closed form's.
+  const std::vector<double> h{1.0};
+  const StateSpaceForecast fc = forecast_state_space(f.model, f.filter, h);
+  CHECK(crps_normal(fc.mean[0](0), fc.sd(0), 800.0) > 0);
+}
+
+TEST_CASE("local level + OU on the Nile equals statsmodels' local level + AR(1) at unit steps") {
+  // At annual steps the OU component is an AR(1) with φ = e^{−κ} and innovation variance σ²(1 − φ²)/(2κ), and the
+  // Brownian level a random walk: statsmodels' UnobservedComponents('local level', autoregressive=1) with exact
+  // diffuse level is the same likelihood (tests/data/nile/local_level_reference.txt).
+  const TimeSeries ts = read_time_series(std::string(SDEKIT_TEST_DATA_DIR) + "/nile/nile.csv");
+  const double phi = 0.45, kappa = -std::log(phi);
+  const double sigma = std::sqrt(12000.0 * 2 * kappa / (1 - phi * phi));
+  const LinearSdeModel m =
+      sum_of_components({local_level_model(std::sqrt(520.0), std::sqrt(7750.0)),
+                         carma_model(Eigen::VectorXd::Constant(1, kappa), Eigen::VectorXd(), sigma, 0.0)});
+  CHECK(std::abs(kalman_filter(m, ts.times, ts.values[0]).log_likelihood - -632.054205317971) < 1e-6);
+  // Its maximum: statsmodels' Nelder–Mead reached −631.380254469251 at φ = 0.4733.
+  const StateSpaceFit f = fit_local_level_plus_carma(ts.times, ts.values[0], 1, 0);
+  CHECK(f.fit.model == "local level + CARMA(1,0)");
+  CHECK(f.fit.log_likelihood > -631.380254469251 - 1e-6);
+  CHECK(f.fit.log_likelihood < -631.380254469251 + 1e-4);
+  CHECK(std::exp(-f.fit.parameter("a1")) == doctest::Approx(0.473307).epsilon(1e-2));
+  CHECK(f.fit.observations == 100);
+}
+
+TEST_CASE("CARMA(2,1): recovery within 3 SE on irregular times with 10% missing values") {
+  // Roots of the AR polynomial −0.4 ± 0.9i (a damped oscillation), MA root −1.5.
+  const Eigen::Vector2d ar(0.8, 0.16 + 0.81);
+  const double b0 = 1.5, sigma = 1.0, mu = 5.0;
+  const LinearSdeModel truth = carma_model(ar, Eigen::VectorXd::Constant(1, b0), sigma, mu);
+  RandomStream gaps(7, 0, 0);
+  std::vector<double> t{0.0};
+  while (t.size() < 600) t.push_back(t.back() + 0.3 + 0.7 * gaps.uniform());
+  auto y = simulate(truth, t, 77);
+  std::size_t dropped = 0;
+  for (auto& v : y)
+    if (gaps.uniform() < 0.1) {
+      v = missing;
+      ++dropped;
+    }
+  const StateSpaceFit f = fit_carma(t, y, 2, 1);
+  CHECK(f.fit.model == "CARMA(2,1)");
+  CHECK(f.fit.observations == 600 - dropped);
+  CHECK(f.fit.converged);
+  const std::vector<std::pair<std::string, double>> expected{
+      {"a1", ar[0]}, {"a2", ar[1]}, {"b0", b0}, {"sigma", sigma}, {"mu", mu}};
+  for (const auto& [name, value] : expected) {
+    CAPTURE(name);
+    CAPTURE(f.fit.parameter(name));
+    CAPTURE(f.fit.standard_error(name));
+    CHECK(std::abs(f.fit.parameter(name) - value) < 3 * f.fit.standard_error(name));
+  }
+  // Under the fitted model the standardised innovations have mean square 1 (SE sqrt(2/n) ≈ 0.06; allow 4.5 SE).
+  double squares = 0;
+  std::size_t count = 0;
+  for (double z : f.filter.standardised_innovations)
+    if (std::isfinite(z)) {
+      squares += z * z;
+      ++count;
+    }
+  CHECK(std::abs(squares / static_cast<double>(count) - 1) < 4.5 * std::sqrt(2.0 / static_cast<double>(count)));
+
+  // Adding observation noise the data do not contain: its estimate goes to the edge of its domain and the fit
+  // warns that it is not identified instead of reporting it as converged and sound.
+  const StateSpaceFit noisy = fit_carma(t, y, 2, 1, true);
+  CAPTURE(noisy.fit.parameter("sigma_obs"));
+  bool warned = false;
+  for (const auto& w : noisy.fit.warnings) warned = warned || contains(w, "sigma_obs");
+  CHECK(warned);
+  CHECK(noisy.fit.log_likelihood >= f.fit.log_likelihood - 1e-6);  // nested models: never worse
+}
+
+TEST_CASE("warnings: a level that does not move is at its bound, and the fit says so") {
+  // White noise has no level variation: the local level's σ_level goes to its lower bound 0.
+  RandomStream rng(3, 0, 0);
+  std::vector<double> t(200), y(200);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    t[i] = static_cast<double>(i);
+    y[i] = 10 + rng.normal();
+  }
+  const StateSpaceFit f = fit_local_level(t, y);
+  CAPTURE(f.fit.parameter("sigma_level"));
+  REQUIRE(!f.fit.warnings.empty());
+  CHECK(contains(f.fit.warnings[0], "sigma_level"));
+  CHECK(contains(f.fit.warnings[0], "lower bound"));
+  // A fit with a clear level (the Nile) has none: see the first test case.
+  check_throws_naming([&] { fit_carma(t, y, 5, 0); }, "p");
+  check_throws_naming([&] { fit_carma(t, y, 2, 2); }, "q");
+  std::vector<double> short_t{0.0, 1.0}, short_y{1.0, 2.0};
+  check_throws_naming([&] { fit_local_level(short_t, short_y); }, "observed values");
+}
