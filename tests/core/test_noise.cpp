@@ -255,5 +255,5 @@ TEST_CASE("noise functions reject out-of-range indices, naming the argument") {
                       "particle");
   check_throws_naming([&] { sdekit::standard_normals_block_pair(1, 0, 1, std::uint64_t{1} << 62, 1, out, out + 1); },
                       "step_pair");
-  check_throws_naming([] { sdekit::RandomStream(1, 0, std::uint32_t{1} << 31); }, "stream");
+  check_throws_naming([] { sdekit::RandomStream(1, 0, std::uint32_t{1} << 30); }, "stream");
 }

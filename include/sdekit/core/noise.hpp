@@ -29,6 +29,7 @@ enum class NoiseSpace : std::uint32_t {
   step_integrals = 1,   ///< the extra normals of a step's time integrals and Lévy areas (see core/increment.hpp)
   discrete_wiener = 2,  ///< the discrete stand-ins for ΔW/√h of IncrementLaw::two_point and three_point
   discrete_step_integrals = 3,  ///< the two-point stand-ins for the extra normals under a discrete law
+  brownian_tree = 4,  ///< BrownianTree's node normals: "steps" 2n and 2n+1 are node n's (core/brownian_tree.hpp)
 };
 
 /// The standard normal Z(seed, particle, step, component) of counter space `space`. particle < 2^32, step < 2^63.
@@ -67,7 +68,8 @@ void discrete_variables_block_pair(std::uint64_t seed, std::uint64_t first_parti
 /// event times of jump processes). Draw j of stream s is a pure function of (seed, particle, s, j).
 class RandomStream {
  public:
-  /// The stream `stream` (< 2^31) of particle `particle` under `seed`.
+  /// The stream `stream` (< 2^30; the streams from 2^30 on are BrownianTree's counter space) of particle `particle`
+  /// under `seed`.
   RandomStream(std::uint64_t seed, std::uint64_t particle, std::uint32_t stream = 0);
 
   /// 64 random bits. Inline, with the Philox call out of line: jump processes draw twice per event.

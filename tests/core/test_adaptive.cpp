@@ -1,0 +1,293 @@
+// Adaptive stepping on the virtual Brownian tree: the error against the exact solution on the same path falls with
+// the tolerance (embedded SRIW1 and step-doubling Euler–Maruyama), the steps taken are bitwise independent of the
+// tree's query history and of threads, a bistable path takes more steps near its transitions, stop reasons, and
+// bad input.
+#include <sdekit/core/adaptive.hpp>
+#include <sdekit/core/problem.hpp>
+#include <sdekit/solvers/euler_maruyama.hpp>
+#include <sdekit/solvers/sra1.hpp>
+#include <sdekit/solvers/sriw1.hpp>
+
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+// The cubic problem dX = −¼X(1 − X²) dt + ½(1 − X²) dW, X = tanh(W/2 + artanh X0) (Kloeden & Platen 4.4).
+constexpr double cubic_start = 0.5;
+auto cubic() {
+  return sdekit::make_sde([](double x, double) { return -0.25 * x * (1 - x * x); },
+                          [](double x, double) { return 0.5 * (1 - x * x); });
+}
+double cubic_exact(double w) { return std::tanh(0.5 * w + std::atanh(cubic_start)); }
+
+// Geometric Brownian motion dX = μX dt + σX dW, X = X0 exp((μ − σ²/2) t + σ W).
+constexpr double gbm_mu = 1.5, gbm_sigma = 1.0;
+auto gbm() {
+  return sdekit::make_sde([](double x, double) { return gbm_mu * x; }, [](double x, double) { return gbm_sigma * x; });
+}
+double gbm_exact(double w, double t) { return std::exp((gbm_mu - 0.5 * gbm_sigma * gbm_sigma) * t + gbm_sigma * w); }
+
+constexpr int depth = 26;
+
+struct Sweep {
+  double error = 0;  // mean |X_T − exact| over the paths
+  double steps = 0;  // mean accepted steps
+  double rejected = 0;
+};
+
+// Mean error at T = 1 and mean steps over `paths` trees, at atol = rtol = tol.
+template <class Stepper, class Problem, class Exact>
+Sweep sweep(Stepper stepper, const Problem& problem, double x0, Exact exact, double tol, std::size_t paths) {
+  Sweep out;
+  sdekit::AdaptiveOptions options;
+  options.atol = options.rtol = tol;
+  for (std::size_t p = 0; p < paths; ++p) {
+    sdekit::BrownianTree tree(77, 0.0, 1.0, depth, 1, p);
+    double x = x0;
+    const auto result = sdekit::integrate_adaptive(stepper, problem, x, tree, options);
+    REQUIRE(result.stop == sdekit::AdaptiveStop::reached_end);
+    out.error += std::abs(x - exact(tree.value(tree.leaves())));
+    out.steps += static_cast<double>(result.accepted);
+    out.rejected += static_cast<double>(result.rejected);
+  }
+  out.error /= static_cast<double>(paths);
+  out.steps /= static_cast<double>(paths);
+  out.rejected /= static_cast<double>(paths);
+  return out;
+}
+
+// Least-squares slope of log y against log x.
+double log_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) mx += std::log(x[i]), my += std::log(y[i]);
+  mx /= static_cast<double>(x.size());
+  my /= static_cast<double>(x.size());
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  return sxy / sxx;
+}
+
+template <class Stepper, class Problem, class Exact>
+void check_error_falls_with_tolerance(const char* name, Stepper stepper, const Problem& problem, double x0, Exact exact,
+                                      const std::vector<double>& tolerances, double min_slope, double max_slope) {
+  const std::size_t paths = sdekit_test::scaled(100, 40);
+  std::vector<double> errors;
+  for (double tol : tolerances) {
+    const Sweep s = sweep(stepper, problem, x0, exact, tol, paths);
+    MESSAGE(std::string(name) << ": tol " << tol << ": mean |error| " << s.error << ", accepted steps " << s.steps
+                              << ", rejected " << s.rejected);
+    errors.push_back(s.error);
+  }
+  for (std::size_t i = 1; i < errors.size(); ++i) CHECK(errors[i] < errors[i - 1]);
+  const double slope = log_slope(tolerances, errors);
+  MESSAGE(std::string(name) << ": slope of log error against log tolerance " << slope);
+  CHECK(slope > min_slope);
+  CHECK(slope < max_slope);
+}
+
+}  // namespace
+
+TEST_CASE("the adaptive error on the same path falls as the tolerance falls") {
+  // The tolerance bounds each step's estimated error, not the global error, so the slope of log error against
+  // log tolerance is (strong order) / (order in h of the estimate): the estimate is O(h) for multiplicative noise
+  // (SRIW1's E₂ = χ₂(…) + χ₃(…) with b-differences O(√h); Euler–Maruyama's two halves minus one step), so about
+  // 1.5 for SRIW1 and 0.5 for Euler–Maruyama with step doubling. The brackets hold those with room for the
+  // problem's nonlinearity (measured with 200 paths: SRIW1 cubic 1.10, SRIW1 GBM 1.48, EM GBM 0.49), and a controller
+  // that ignored the tolerance (slope 0) or an estimate of the wrong order falls outside them.
+  const std::vector<double> tolerances = {1e-2, 1e-3, 1e-4, 1e-5};
+  // Embedded SRIW1 estimate.
+  check_error_falls_with_tolerance("SRIW1 cubic", sdekit::Sriw1{}, cubic(), cubic_start, cubic_exact, tolerances, 0.8,
+                                   1.7);
+  check_error_falls_with_tolerance(
+      "SRIW1 GBM", sdekit::Sriw1{}, gbm(), 1.0, [](double w) { return gbm_exact(w, 1.0); }, {1e-2, 1e-3, 1e-4}, 0.8,
+      1.7);
+  // Step doubling (Euler–Maruyama has no embedded pair).
+  check_error_falls_with_tolerance(
+      "EM GBM (step doubling)", sdekit::EulerMaruyama{}, gbm(), 1.0, [](double w) { return gbm_exact(w, 1.0); },
+      {1e-1, 1e-2, 1e-3}, 0.35, 0.65);
+}
+
+namespace {
+
+struct Run {
+  std::vector<double> times;
+  double x = 0;
+  sdekit::AdaptiveResult result;
+};
+
+Run run_cubic(sdekit::BrownianTree& tree, double tol) {
+  Run run;
+  run.x = cubic_start;
+  sdekit::AdaptiveOptions options;
+  options.atol = options.rtol = tol;
+  sdekit::Sriw1 stepper;
+  run.result = sdekit::integrate_adaptive(stepper, cubic(), run.x, tree, options,
+                                          [&](double, double t) { run.times.push_back(t); });
+  return run;
+}
+
+bool same_run(const Run& a, const Run& b) {
+  return a.times == b.times && std::memcmp(&a.x, &b.x, sizeof(double)) == 0 && a.result.accepted == b.result.accepted &&
+         a.result.rejected == b.result.rejected;
+}
+
+}  // namespace
+
+TEST_CASE("the steps taken do not depend on the tree's query history or on threads") {
+  sdekit::BrownianTree fresh(5, 0.0, 1.0, depth, 1, 3);
+  const Run reference = run_cubic(fresh, 1e-4);
+  CHECK(reference.result.rejected > 0);  // rejected steps were retried: the comparison covers them
+  // A tree that has answered other queries first, in a scrambled order.
+  sdekit::BrownianTree used(5, 0.0, 1.0, depth, 1, 3);
+  std::mt19937_64 rng(1);
+  std::uniform_int_distribution<std::uint64_t> point(0, used.leaves());
+  for (int i = 0; i < 500; ++i) (void)used.value(point(rng));
+  CHECK(same_run(run_cubic(used, 1e-4), reference));
+  // The same tree run twice (its cache now holds the end of the path).
+  CHECK(same_run(run_cubic(used, 1e-4), reference));
+
+  // Particles on threads: each its own tree; the same bits with 1 and 2 threads.
+  constexpr int particles = 16;
+  std::vector<Run> one(particles), two(particles);
+#pragma omp parallel for num_threads(1)
+  for (int p = 0; p < particles; ++p) {
+    sdekit::BrownianTree tree(5, 0.0, 1.0, depth, 1, static_cast<std::uint64_t>(p));
+    one[static_cast<std::size_t>(p)] = run_cubic(tree, 1e-4);
+  }
+#pragma omp parallel for num_threads(2) schedule(dynamic, 1)
+  for (int p = particles - 1; p >= 0; --p) {
+    sdekit::BrownianTree tree(5, 0.0, 1.0, depth, 1, static_cast<std::uint64_t>(p));
+    two[static_cast<std::size_t>(p)] = run_cubic(tree, 1e-4);
+  }
+  bool all_same = true;
+  for (int p = 0; p < particles; ++p) all_same = all_same && same_run(one[p], two[p]);
+  CHECK(all_same);
+  CHECK(same_run(one[3], reference));
+}
+
+TEST_CASE("a relaxation path takes more steps in its fast transitions between its two stable branches") {
+  // The stochastic van der Pol oscillator in Liénard form, dx = μ(x − x³/3 − y) dt, dy = (x/μ) dt + σ dW: for μ = 10
+  // x creeps along one of the two stable branches (|x| > 1) and jumps to the other in a time O(1/μ) when y passes
+  // ±2/3 — a bistable, stiff-ish path. Additive noise, SRA1's embedded estimate.
+  using V = Eigen::Vector2d;
+  const double mu = 10.0, sigma = 0.2, T = 60.0;
+  auto problem =
+      sdekit::make_sde([=](const V& v, double) { return V(mu * (v[0] - v[0] * v[0] * v[0] / 3 - v[1]), v[0] / mu); },
+                       [=](const V&, double) { return V(0.0, sigma); }, sdekit::additive);
+  sdekit::Sra1 stepper;
+  sdekit::AdaptiveOptions options;
+  options.atol = options.rtol = 1e-3;
+  double fast_time = 0, slow_time = 0, last_t = 0;
+  std::size_t fast_steps = 0, slow_steps = 0, jumps = 0;
+  V v(2.0, 0.0), last = v;
+  sdekit::BrownianTree tree(12, 0.0, T, 30, 2, 0);
+  const auto result = sdekit::integrate_adaptive(stepper, problem, v, tree, options, [&](const V& value, double t) {
+    if (t > 0) {
+      const double h = t - last_t, mid = 0.5 * (value[0] + last[0]);
+      if (std::abs(mid) < 1.0) fast_time += h, ++fast_steps;
+      else if (std::abs(mid) > 1.5) slow_time += h, ++slow_steps;
+      if (value[0] * last[0] < 0) ++jumps;
+    }
+    last_t = t;
+    last = value;
+  });
+  REQUIRE(result.stop == sdekit::AdaptiveStop::reached_end);
+  const double fast_rate = static_cast<double>(fast_steps) / fast_time;
+  const double slow_rate = static_cast<double>(slow_steps) / slow_time;
+  MESSAGE("van der Pol: " << result.accepted << " accepted, " << result.rejected << " rejected, " << jumps
+                          << " sign changes of x; steps per unit time " << fast_rate << " for |x| < 1 (" << fast_steps
+                          << " steps in " << fast_time << "), " << slow_rate << " for |x| > 1.5 (" << slow_steps
+                          << " steps in " << slow_time << ")");
+  CHECK(jumps >= 4);
+  CHECK(fast_rate > 3 * slow_rate);
+}
+
+TEST_CASE("adaptive runs stop and say why") {
+  sdekit::Sriw1 stepper;
+  {
+    sdekit::BrownianTree tree(1, 0.0, 1.0, 20);
+    sdekit::AdaptiveOptions options;
+    options.max_steps = 10;
+    double x = cubic_start;
+    const auto r = sdekit::integrate_adaptive(stepper, cubic(), x, tree, options);
+    CHECK(r.stop == sdekit::AdaptiveStop::max_steps);
+    CHECK(r.accepted + r.rejected == 10);
+    CHECK(r.t < 1.0);
+  }
+  {
+    // A tolerance that steps of 1/64 cannot meet.
+    sdekit::BrownianTree tree(1, 0.0, 1.0, 6);
+    sdekit::AdaptiveOptions options;
+    options.atol = options.rtol = 1e-14;
+    double x = cubic_start;
+    const auto r = sdekit::integrate_adaptive(stepper, cubic(), x, tree, options);
+    CHECK(r.stop == sdekit::AdaptiveStop::dt_min);
+    CHECK(std::isfinite(x));
+  }
+  {
+    // A drift that turns NaN at t > 0.5: the state stays the last finite one.
+    auto broken = sdekit::make_sde([](double x, double t) { return t > 0.5 ? std::nan("") : -x; },
+                                   [](double, double) { return 0.1; }, sdekit::additive);
+    sdekit::BrownianTree tree(1, 0.0, 1.0, 12);
+    double x = 1.0;
+    sdekit::Sra1 sra;
+    const auto r = sdekit::integrate_adaptive(sra, broken, x, tree);
+    CHECK(r.stop == sdekit::AdaptiveStop::non_finite);
+    CHECK(std::isfinite(x));
+    CHECK(r.t <= 0.5 + 1e-12);
+  }
+  {
+    // Stop times are landed on exactly.
+    sdekit::BrownianTree tree(1, 0.0, 1.0, 20);
+    sdekit::AdaptiveOptions options;
+    options.stop_times = {0.25, 0.3125, 0.75};
+    std::vector<double> times;
+    double x = cubic_start;
+    (void)sdekit::integrate_adaptive(stepper, cubic(), x, tree, options, [&](double, double t) { times.push_back(t); });
+    for (double t : options.stop_times) CHECK(std::count(times.begin(), times.end(), t) == 1);
+    CHECK(times.back() == 1.0);
+  }
+}
+
+TEST_CASE("integrate_adaptive rejects bad options, naming them") {
+  using sdekit_test::check_throws_naming;
+  sdekit::Sriw1 stepper;
+  sdekit::BrownianTree tree(1, 0.0, 1.0, 10);
+  auto run = [&](sdekit::AdaptiveOptions options) {
+    double x = cubic_start;
+    (void)sdekit::integrate_adaptive(stepper, cubic(), x, tree, options);
+  };
+  sdekit::AdaptiveOptions o;
+  o.atol = -1;
+  check_throws_naming([&] { run(o); }, "atol");
+  o = {};
+  o.min_factor = 1.5;
+  check_throws_naming([&] { run(o); }, "min_factor");
+  o = {};
+  o.max_factor = 0.5;
+  check_throws_naming([&] { run(o); }, "max_factor");
+  o = {};
+  o.stop_times = {0.3};
+  check_throws_naming([&] { run(o); }, "stop_times");
+  o = {};
+  o.stop_times = {0.5, 0.25};
+  check_throws_naming([&] { run(o); }, "stop_times");
+  double x = std::nan("");
+  check_throws_naming([&] { (void)sdekit::integrate_adaptive(stepper, cubic(), x, tree); }, "x0");
+  sdekit::BrownianTree wide(1, 0.0, 1.0, 10, 2);
+  x = cubic_start;
+  check_throws_naming([&] { (void)sdekit::integrate_adaptive(stepper, cubic(), x, wide); }, "tree.dimension()");
+}
