@@ -419,6 +419,18 @@ void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particl
   block_dispatch(seed, first_particle, particles, step_pair, components, even, odd, space);
 }
 
+void standard_normal_pairs(std::uint64_t seed, std::uint64_t particle, std::uint64_t step_pair, std::size_t components,
+                           double* even, double* odd, NoiseSpace space) {
+  check_indices(particle, 0, "sdekit::standard_normal_pairs");
+  detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::standard_normal_pairs", "step_pair", step_pair,
+                  "must be below 2^62");
+  check_components(components, "sdekit::standard_normal_pairs");
+  const auto key = key_of(seed, particle);
+  for (std::size_t c = 0; c < components; ++c)
+    box_muller(philox4x32_10(pair_counter(seed, step_pair, static_cast<std::uint32_t>(c), space), key), even[c],
+               odd[c]);
+}
+
 double discrete_variable(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component,
                          IncrementLaw law, NoiseSpace space) {
   check_indices(particle, step, "sdekit::discrete_variable");

@@ -74,6 +74,19 @@ class BasicBrownianTree {
     z1_.assign(m, 0.0);
     z2_.assign(m, 0.0);
     sqrt_length_ = std::sqrt(t1_ - t0_);
+    // 2^-L and 2^L exactly, and the bridge's scales per level: products instead of ldexp and sqrt in the step loop
+    // (the same bits: scaling by a power of two is exact, and the scales are computed once as they would be there).
+    inverse_leaves_ = std::ldexp(1.0, -depth_);
+    leaves_double_ = std::ldexp(1.0, depth_);
+    grid_per_time_ = leaves_double_ / (t1_ - t0_);
+    z_scales_.resize(static_cast<std::size_t>(depth_));
+    n_scales_.resize(static_cast<std::size_t>(depth_));
+    for (int d = 0; d < depth_; ++d) {
+      const double h = std::ldexp(1.0, -d);  // a node of level d spans 2^-d of the normalised interval
+      // √(h (v − 3/16)): √h/4 for the bridge (v = ¼); the H̄ term carries the other 3h/16 of W's variance.
+      z_scales_[static_cast<std::size_t>(d)] = std::sqrt(h * (bridge_variance - 0.1875));
+      n_scales_[static_cast<std::size_t>(d)] = std::sqrt(h / 12.0);
+    }
     // The root: W(t1) and H̄(t1) of the normalised interval [0, 1] from node 0's normals; W(t0) = H̄(t0) = 0.
     draw_node(0);
     levels_[0] = Level{0, leaves(), false};
@@ -98,16 +111,20 @@ class BasicBrownianTree {
   double resolution() const { return std::ldexp(t1_ - t0_, -depth_); }
   /// Grid point k (0 ≤ k ≤ 2^depth) as a time; exactly t1 at k = 2^depth.
   double time_of(std::uint64_t k) const {
-    return k >= leaves() ? t1_ : t0_ + std::ldexp(static_cast<double>(k), -depth_) * (t1_ - t0_);
+    return k >= leaves() ? t1_ : t0_ + static_cast<double>(k) * inverse_leaves_ * (t1_ - t0_);
   }
   /// Grid index of time t; throws unless t lies on the grid (within 1e-9 of a grid step), calling t `name`.
   std::uint64_t index_of(double t, std::string_view name = "t") const {
-    const double steps = std::ldexp((t - t0_) / (t1_ - t0_), depth_);
-    const double nearest = std::round(steps);
-    detail::require(nearest >= 0 && nearest <= static_cast<double>(leaves()) && std::abs(steps - nearest) <= 1e-9,
-                    "sdekit::BrownianTree", name, t,
-                    "is not a point of the tree's grid t0 + k (t1 - t0) / 2^" + detail::to_text(depth_) + " on [" +
-                        detail::to_text(t0_) + ", " + detail::to_text(t1_) + "]");
+    const double steps = (t - t0_) * grid_per_time_;
+    // Round half up by conversion (std::round is a library call here): exact for −½ < steps < 2^52.
+    const double nearest = steps > -0.5 && steps < leaves_double_ + 0.5
+                               ? static_cast<double>(static_cast<std::uint64_t>(steps + 0.5))
+                               : -1.0;
+    // (The message is built only on failure: this runs twice per step.)
+    if (!(nearest >= 0 && nearest <= static_cast<double>(leaves()) && std::abs(steps - nearest) <= 1e-9))
+      detail::throw_invalid("sdekit::BrownianTree", name, t,
+                            "is not a point of the tree's grid t0 + k (t1 - t0) / 2^" + detail::to_text(depth_) +
+                                " on [" + detail::to_text(t0_) + ", " + detail::to_text(t1_) + "]");
     return static_cast<std::uint64_t>(nearest);
   }
 
@@ -117,14 +134,17 @@ class BasicBrownianTree {
     requires(information_of_v<Inc> != NoiseInformation::levy_area)
   void increment(std::uint64_t k0, std::uint64_t k1, Inc& inc) {
     auto& dW = wiener_part(inc);
-    detail::require(wiener_dimension(dW) == dimension_, "sdekit::BrownianTree::increment", "dW.size()",
-                    wiener_dimension(dW), "must equal the tree's dimension " + detail::to_text(dimension_));
-    detail::require(k0 <= k1 && k1 <= leaves(), "sdekit::BrownianTree::increment", "k1", k1,
-                    "must lie between k0 = " + detail::to_text(k0) + " and 2^depth = " + detail::to_text(leaves()));
+    if (wiener_dimension(dW) != dimension_)
+      detail::throw_invalid("sdekit::BrownianTree::increment", "dW.size()", wiener_dimension(dW),
+                            "must equal the tree's dimension " + detail::to_text(dimension_));
+    if (k0 > k1 || k1 > leaves())
+      detail::throw_invalid(
+          "sdekit::BrownianTree::increment", "k1", k1,
+          "must lie between k0 = " + detail::to_text(k0) + " and 2^depth = " + detail::to_text(leaves()));
     const double* first = point(k0);  // stays valid: point(k1) overwrites the other memo slot
     const double* second = point(k1);
-    const double s = std::ldexp(static_cast<double>(k0), -depth_);
-    const double u = std::ldexp(static_cast<double>(k1), -depth_);
+    const double s = static_cast<double>(k0) * inverse_leaves_;
+    const double u = static_cast<double>(k1) * inverse_leaves_;
     const double length = u - s;
     const double w_scale = sqrt_length_;
     const double i_scale = (t1_ - t0_) * sqrt_length_;
@@ -149,10 +169,12 @@ class BasicBrownianTree {
 
   /// W_c(t_k) − W_c(t0) at grid point k.
   double value(std::uint64_t k, std::size_t component = 0) {
-    detail::require(component < dimension_, "sdekit::BrownianTree::value", "component", component,
-                    "must be below the tree's dimension " + detail::to_text(dimension_));
-    detail::require(k <= leaves(), "sdekit::BrownianTree::value", "k", k,
-                    "must not exceed 2^depth = " + detail::to_text(leaves()));
+    if (component >= dimension_)
+      detail::throw_invalid("sdekit::BrownianTree::value", "component", component,
+                            "must be below the tree's dimension " + detail::to_text(dimension_));
+    if (k > leaves())
+      detail::throw_invalid("sdekit::BrownianTree::value", "k", k,
+                            "must not exceed 2^depth = " + detail::to_text(leaves()));
     return sqrt_length_ * point(k)[component];
   }
 
@@ -197,7 +219,7 @@ class BasicBrownianTree {
 
   // Node n's two normals per Wiener process into z1_, z2_: one Philox block each.
   void draw_node(std::uint64_t n) {
-    standard_normals_block_pair(seed_, particle_, 1, n, dimension_, z1_.data(), z2_.data(), NoiseSpace::brownian_tree);
+    standard_normal_pairs(seed_, particle_, n, dimension_, z1_.data(), z2_.data(), NoiseSpace::brownian_tree);
     blocks_ += dimension_;
   }
 
@@ -260,12 +282,11 @@ class BasicBrownianTree {
     Level& node = levels_[d];
     const std::uint64_t span = node.high - node.low;
     draw_node((std::uint64_t{1} << d) + (node.low >> (depth_ - static_cast<int>(d))));
-    const double h = std::ldexp(static_cast<double>(span), -depth_);
-    const double s = std::ldexp(static_cast<double>(node.low), -depth_);
-    const double t = std::ldexp(static_cast<double>(node.low + span / 2), -depth_);
-    // √(h (v − 3/16)): √h/4 for the bridge (v = ¼); the H̄ term carries the other 3h/16 of W's variance.
-    const double z_scale = std::sqrt(h * (bridge_variance - 0.1875));
-    const double n_scale = std::sqrt(h / 12.0);
+    const double h = static_cast<double>(span) * inverse_leaves_;
+    const double s = static_cast<double>(node.low) * inverse_leaves_;
+    const double t = static_cast<double>(node.low + span / 2) * inverse_leaves_;
+    const double z_scale = z_scales_[d];
+    const double n_scale = n_scales_[d];
     for (std::size_t c = 0; c < dimension_; ++c) {
       const double z = z_scale * z1_[c];
       const double n = n_scale * z2_[c];
@@ -294,8 +315,13 @@ class BasicBrownianTree {
   int depth_;
   std::size_t dimension_;
   double sqrt_length_ = 1.0;
-  std::vector<Level> levels_;   // the cached path, levels 0 … cached_
-  std::vector<double> values_;  // its values, (depth + 1) × fields × dimension
+  double inverse_leaves_ = 1.0;   // 2^-depth
+  double leaves_double_ = 1.0;    // 2^depth
+  double grid_per_time_ = 1.0;    // 2^depth / (t1 − t0)
+  std::vector<double> z_scales_;  // √(h (v − 3/16)) for a node of each level, h = 2^-level
+  std::vector<double> n_scales_;  // √(h / 12)
+  std::vector<Level> levels_;     // the cached path, levels 0 … cached_
+  std::vector<double> values_;    // its values, (depth + 1) × fields × dimension
   std::size_t cached_ = 0;
   std::vector<double> z1_, z2_;  // one node's normals
   std::vector<double> memo_values_;

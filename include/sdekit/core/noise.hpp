@@ -52,6 +52,12 @@ void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particl
                                  std::uint64_t step_pair, std::size_t components, double* even, double* odd,
                                  NoiseSpace space = NoiseSpace::wiener);
 
+/// Both normals of one Philox block: Z(seed, particle, 2·step_pair, c) to even[c] and Z(…, 2·step_pair + 1, c) to
+/// odd[c] for c < components — standard_normals_block_pair for one particle, without its block machinery (what the
+/// Brownian tree draws per node).
+void standard_normal_pairs(std::uint64_t seed, std::uint64_t particle, std::uint64_t step_pair, std::size_t components,
+                           double* even, double* odd, NoiseSpace space = NoiseSpace::wiener);
+
 /// The standardised (mean 0, variance 1) discrete variable of `law` (two_point or three_point) for (seed, particle,
 /// step, component) on counter space `space`: ΔW = √h times it. A pure function of its arguments, like
 /// standard_normal; component < 2^31, step < 2^63.
