@@ -216,6 +216,77 @@ TEST_CASE("a relaxation path takes more steps in its fast transitions between it
   CHECK(fast_rate > 3 * slow_rate);
 }
 
+TEST_CASE("work against error on a path with sharp transitions, adaptive and fixed steps") {
+  // The van der Pol path of the test above (μ = 10, σ = 0.2) over [0, 20], with two fast jumps, by SRA1. The error
+  // at T is against SRA1 with 2^17 fixed steps on the same tree (its own error is far smaller: it falls by a factor
+  // of about 2.8 per halving of the step, order 1.5). Work is the number of SRA1 steps (an embedded-estimate attempt
+  // costs one, a step-doubling attempt three, rejected ones included). Fixed steps of 2^j for j = 8 … 14 give error
+  // against work; the messages give the adaptive error at each tolerance next to the fixed-step error at the same
+  // work (log-interpolated, extrapolated past 2^14). Measured (8 paths): fixed steps were 1.5 to 3 times more accurate
+  // at equal work with either estimator, so the issue's "adaptive never worse than fixed at equal work" does NOT hold
+  // here yet; this test checks only that the adaptive error falls with the tolerance, and keeps the numbers in its
+  // output.
+  using V = Eigen::Vector2d;
+  const double mu = 10.0, sigma = 0.2, T = 20.0;
+  auto problem =
+      sdekit::make_sde([=](const V& v, double) { return V(mu * (v[0] - v[0] * v[0] * v[0] / 3 - v[1]), v[0] / mu); },
+                       [=](const V&, double) { return V(0.0, sigma); }, sdekit::additive);
+  sdekit::Sra1 stepper;
+  const std::size_t paths = sdekit_test::scaled(8, 4);
+  constexpr int depth = 24;
+  auto fixed_run = [&](std::size_t p, int j) {
+    sdekit::BrownianTree tree(8, 0.0, T, depth, 2, p);
+    V v(2.0, 0.0);
+    sdekit::integrate(stepper, problem, v, 0.0, T, std::ldexp(T, -j), tree);
+    return v;
+  };
+  std::vector<V> reference(paths);
+  for (std::size_t p = 0; p < paths; ++p) reference[p] = fixed_run(p, 17);
+  std::vector<double> fixed_work, fixed_error;
+  for (int j = 8; j <= 14; ++j) {
+    double error = 0;
+    for (std::size_t p = 0; p < paths; ++p) error += (fixed_run(p, j) - reference[p]).norm();
+    fixed_work.push_back(std::ldexp(1.0, j));
+    fixed_error.push_back(error / static_cast<double>(paths));
+  }
+  auto fixed_error_at = [&](double work) {  // log-linear interpolation in the table
+    std::size_t i = 1;
+    while (i + 1 < fixed_work.size() && fixed_work[i] < work) ++i;
+    const double a = std::log(work / fixed_work[i - 1]) / std::log(fixed_work[i] / fixed_work[i - 1]);
+    return std::exp((1 - a) * std::log(fixed_error[i - 1]) + a * std::log(fixed_error[i]));
+  };
+  for (auto estimator : {sdekit::ErrorEstimator::automatic, sdekit::ErrorEstimator::step_doubling}) {
+    std::vector<double> errors;
+    for (double tol : {1e-2, 1e-3, 1e-4}) {
+      const bool doubling = estimator == sdekit::ErrorEstimator::step_doubling;
+      double error = 0, work = 0;
+      for (std::size_t p = 0; p < paths; ++p) {
+        sdekit::BrownianTree tree(8, 0.0, T, depth, 2, p);
+        V v(2.0, 0.0);
+        sdekit::AdaptiveOptions options;
+        options.atol = options.rtol = tol;
+        options.estimator = estimator;
+        const auto r = sdekit::integrate_adaptive(stepper, problem, v, tree, options);
+        REQUIRE(r.stop == sdekit::AdaptiveStop::reached_end);
+        error += (v - reference[p]).norm();
+        work += (doubling ? 3.0 : 1.0) * static_cast<double>(r.accepted + r.rejected);
+      }
+      error /= static_cast<double>(paths);
+      work /= static_cast<double>(paths);
+      const double fixed = fixed_error_at(work);
+      errors.push_back(error);
+      MESSAGE("van der Pol, " << (doubling ? std::string("step doubling") : std::string("embedded")) << ", tol " << tol
+                              << ": adaptive error " << error << " with " << work
+                              << " SRA1 steps; fixed steps at that work: error " << fixed << " (ratio " << fixed / error
+                              << ")");
+    }
+    CHECK(errors[1] < errors[0]);
+    CHECK(errors[2] < errors[1]);
+  }
+  for (std::size_t i = 0; i < fixed_work.size(); ++i)
+    MESSAGE("van der Pol, fixed " << fixed_work[i] << " steps: error " << fixed_error[i]);
+}
+
 TEST_CASE("adaptive steps on non-commutative noise give the right law at T") {
   // dX = A X dt + B1 X dW1 + B2 X dW2 with B1 B2 ≠ B2 B1 (so b(x) = [B1 x, B2 x] has non-commuting columns): the
   // case where adaptive schemes that resample rejected steps converge to a wrong law (diffrax #471; RSwM's bridge

@@ -39,6 +39,12 @@
 
 namespace sdekit {
 
+/// How integrate_adaptive estimates a step's error.
+enum class ErrorEstimator {
+  automatic,      ///< the scheme's embedded estimate when it has one (SRIW1, SRA1, SRA3), else step doubling
+  step_doubling,  ///< always step doubling: two half steps against one step (three steps' work per attempt)
+};
+
 /// Settings of integrate_adaptive (see core/adaptive.hpp for the controller and their defaults).
 struct AdaptiveOptions {
   double atol = 1e-3;                     ///< absolute tolerance
@@ -52,6 +58,7 @@ struct AdaptiveOptions {
   double dt_max = std::numeric_limits<double>::infinity();  ///< largest step
   std::size_t max_steps = 1000000;                          ///< most step attempts (accepted and rejected)
   std::vector<double> stop_times;  ///< grid times, increasing, that steps land on exactly (t1 always is)
+  ErrorEstimator estimator = ErrorEstimator::automatic;  ///< where the error estimate comes from
 };
 
 /// Why integrate_adaptive stopped.
@@ -203,15 +210,20 @@ AdaptiveResult integrate_adaptive(Stepper& stepper, const P& problem, X& x, Basi
     const double t = tree.time_of(k);
     const double t1 = tree.time_of(k1);
     const double h = t1 - t;
-    double error;
+    double error = 0;
     trial = x;
+    bool estimated = false;
     if constexpr (detail::EmbeddedErrorStepper<Stepper, P, X>) {
-      ErrorEstimate<X> estimate;
-      tree.increment(k, k1, inc);
-      stepper.do_step(problem, trial, t, h, inc, estimate);
-      const X e = options.drift_error_weight * estimate.drift + estimate.diffusion;
-      error = detail::scaled_error(e, x, trial, options.atol, options.rtol);
-    } else {
+      if (options.estimator == ErrorEstimator::automatic) {
+        ErrorEstimate<X> estimate;
+        tree.increment(k, k1, inc);
+        stepper.do_step(problem, trial, t, h, inc, estimate);
+        const X e = options.drift_error_weight * estimate.drift + estimate.diffusion;
+        error = detail::scaled_error(e, x, trial, options.atol, options.rtol);
+        estimated = true;
+      }
+    }
+    if (!estimated) {
       if (k1 - k >= 2) {
         // Step doubling on the same path: one step over [k, k1] against two over its halves.
         const std::uint64_t mid = k + (k1 - k) / 2;
