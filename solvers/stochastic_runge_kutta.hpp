@@ -114,6 +114,7 @@ X sra_step(const P& problem, const X& x, double t, double h, const Inc& inc, Err
     for (int i = 1; i < s; ++i) e1 += a[i];
     error->drift = h * e1;
     error->diffusion = e2;
+    error->drift_difference = h * (drift_sum - a[0]);
   }
   return x + h * drift_sum + noise_term<X>(dW_weight, inc.dW) + e2;
 }

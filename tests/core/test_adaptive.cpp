@@ -222,10 +222,11 @@ TEST_CASE("work against error on a path with sharp transitions, adaptive and fix
   // of about 2.8 per halving of the step, order 1.5). Work is the number of SRA1 steps (an embedded-estimate attempt
   // costs one, a step-doubling attempt three, rejected ones included). Fixed steps of 2^j for j = 8 … 14 give error
   // against work; the messages give the adaptive error at each tolerance next to the fixed-step error at the same
-  // work (log-interpolated, extrapolated past 2^14). Measured (8 paths): fixed steps were 1.5 to 3 times more accurate
-  // at equal work with either estimator, so the issue's "adaptive never worse than fixed at equal work" does NOT hold
-  // here yet; this test checks only that the adaptive error falls with the tolerance, and keeps the numbers in its
-  // output.
+  // work (log-interpolated, extrapolated past 2^14), for three estimators. Measured (8 paths), fixed/adaptive error
+  // at tol 1e-2, 1e-3, 1e-4: SciML's stage sum 0.45, 0.54, 0.65; the Euler difference 1.16, 0.64, 1.66; step doubling
+  // 0.33, 0.40, 0.35. So the issue's "adaptive never worse than fixed at equal work" does NOT hold yet (it does at
+  // two of three tolerances with the Euler difference, which in turn does worse than the stage sum on the cubic
+  // problem). This test checks only that the adaptive error falls with the tolerance, and keeps the numbers.
   using V = Eigen::Vector2d;
   const double mu = 10.0, sigma = 0.2, T = 20.0;
   auto problem =
@@ -255,30 +256,44 @@ TEST_CASE("work against error on a path with sharp transitions, adaptive and fix
     const double a = std::log(work / fixed_work[i - 1]) / std::log(fixed_work[i] / fixed_work[i - 1]);
     return std::exp((1 - a) * std::log(fixed_error[i - 1]) + a * std::log(fixed_error[i]));
   };
-  for (auto estimator : {sdekit::ErrorEstimator::automatic, sdekit::ErrorEstimator::step_doubling}) {
-    std::vector<double> errors;
+  struct Variant {
+    const char* name;
+    sdekit::ErrorEstimator estimator;
+    sdekit::DriftErrorEstimate drift;
+    double weight;
+    double work_per_attempt;
+  };
+  const Variant variants[] = {
+      {"embedded, stage sum (SciML)", sdekit::ErrorEstimator::automatic, sdekit::DriftErrorEstimate::stage_sum,
+       1.0 / 6.0, 1.0},
+      {"embedded, Euler difference", sdekit::ErrorEstimator::automatic, sdekit::DriftErrorEstimate::euler_difference,
+       1.0, 1.0},
+      {"step doubling", sdekit::ErrorEstimator::step_doubling, sdekit::DriftErrorEstimate::stage_sum, 1.0, 3.0}};
+  for (const Variant& variant : variants) {
+    std::vector<double> errors, ratios;
     for (double tol : {1e-2, 1e-3, 1e-4}) {
-      const bool doubling = estimator == sdekit::ErrorEstimator::step_doubling;
       double error = 0, work = 0;
       for (std::size_t p = 0; p < paths; ++p) {
         sdekit::BrownianTree tree(8, 0.0, T, depth, 2, p);
         V v(2.0, 0.0);
         sdekit::AdaptiveOptions options;
         options.atol = options.rtol = tol;
-        options.estimator = estimator;
+        options.estimator = variant.estimator;
+        options.drift_estimate = variant.drift;
+        options.drift_error_weight = variant.weight;
         const auto r = sdekit::integrate_adaptive(stepper, problem, v, tree, options);
         REQUIRE(r.stop == sdekit::AdaptiveStop::reached_end);
         error += (v - reference[p]).norm();
-        work += (doubling ? 3.0 : 1.0) * static_cast<double>(r.accepted + r.rejected);
+        work += variant.work_per_attempt * static_cast<double>(r.accepted + r.rejected);
       }
       error /= static_cast<double>(paths);
       work /= static_cast<double>(paths);
       const double fixed = fixed_error_at(work);
       errors.push_back(error);
-      MESSAGE("van der Pol, " << (doubling ? std::string("step doubling") : std::string("embedded")) << ", tol " << tol
-                              << ": adaptive error " << error << " with " << work
-                              << " SRA1 steps; fixed steps at that work: error " << fixed << " (ratio " << fixed / error
-                              << ")");
+      ratios.push_back(fixed / error);
+      MESSAGE("van der Pol, " << std::string(variant.name) << ", tol " << tol << ": adaptive error " << error
+                              << " with " << work << " SRA1 steps; fixed steps at that work: error " << fixed
+                              << " (ratio " << fixed / error << ")");
     }
     CHECK(errors[1] < errors[0]);
     CHECK(errors[2] < errors[1]);

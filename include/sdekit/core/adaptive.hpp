@@ -45,6 +45,12 @@ enum class ErrorEstimator {
   step_doubling,  ///< always step doubling: two half steps against one step (three steps' work per attempt)
 };
 
+/// Which drift part an embedded error estimate uses (ErrorEstimate).
+enum class DriftErrorEstimate {
+  stage_sum,         ///< δ E₁ + E₂ with E₁ = h Σ a_i, StochasticDiffEq.jl's (Rackauckas & Nie 2017)
+  euler_difference,  ///< δ h (Σ α_i a_i − a₁) + E₂: the drift's difference to Euler's, a local error estimate
+};
+
 /// Settings of integrate_adaptive (see core/adaptive.hpp for the controller and their defaults).
 struct AdaptiveOptions {
   double atol = 1e-3;                     ///< absolute tolerance
@@ -59,6 +65,8 @@ struct AdaptiveOptions {
   std::size_t max_steps = 1000000;                          ///< most step attempts (accepted and rejected)
   std::vector<double> stop_times;  ///< grid times, increasing, that steps land on exactly (t1 always is)
   ErrorEstimator estimator = ErrorEstimator::automatic;  ///< where the error estimate comes from
+  /// The drift part of an embedded estimate (δ = drift_error_weight weighs either).
+  DriftErrorEstimate drift_estimate = DriftErrorEstimate::stage_sum;
 };
 
 /// Why integrate_adaptive stopped.
@@ -218,7 +226,10 @@ AdaptiveResult integrate_adaptive(Stepper& stepper, const P& problem, X& x, Basi
         ErrorEstimate<X> estimate;
         tree.increment(k, k1, inc);
         stepper.do_step(problem, trial, t, h, inc, estimate);
-        const X e = options.drift_error_weight * estimate.drift + estimate.diffusion;
+        const X e =
+            options.drift_error_weight *
+                (options.drift_estimate == DriftErrorEstimate::stage_sum ? estimate.drift : estimate.drift_difference) +
+            estimate.diffusion;
         error = detail::scaled_error(e, x, trial, options.atol, options.rtol);
         estimated = true;
       }

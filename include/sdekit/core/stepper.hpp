@@ -38,6 +38,9 @@ template <class X>
 struct ErrorEstimate {
   X drift{};      ///< E₁
   X diffusion{};  ///< E₂
+  /// h Σ α_i a_i − h a₁: the scheme's drift part minus Euler's, a local error estimate of the drift (O(h²) for a
+  /// smooth drift) where E₁ is its size; what integrate_adaptive uses with DriftErrorEstimate::euler_difference.
+  X drift_difference{};
 };
 
 /// The strong order of stepper S on problem P with states X.
