@@ -9,8 +9,11 @@
 // Error estimate: schemes with an embedded pair (SRIW1, SRA1, SRA3: do_step's ErrorEstimate overload) give
 // E = δ E₁ + E₂ per component (Rackauckas & Nie 2017; StochasticDiffEq.jl's calculate_residuals with its SRIW1
 // default δ = 1/6); for other schemes (Euler–Maruyama, Milstein, Heun) step doubling on the same path: the step is
-// taken as two half steps, E = (two halves) − (one step), and the two-half result is kept. The scaled error is the
-// RMS over components of E_i / (atol + rtol max(|x_i|, |x_new,i|)).
+// taken as two half steps, E = (two halves) − (one step), and the two-half result is kept (ErrorEstimator::
+// step_doubling asks for it with any scheme). DriftErrorEstimate::euler_difference replaces E₁, the size of the
+// drift's move, by the drift's difference to Euler's, a local error estimate (measured in tests/core/
+// test_adaptive.cpp: better on the van der Pol path, worse on the cubic problem; SciML's stays the default). The
+// scaled error is the RMS over components of E_i / (atol + rtol max(|x_i|, |x_new,i|)).
 //
 // PI controller (Hairer & Wanner; the form of OrdinaryDiffEq.jl's PIController): with q the scheme's strong order,
 // β₁ = 7/(10q), β₂ = 2/(5q) (SciML's defaults), a step of scaled error e is accepted when e ≤ 1 and the next
