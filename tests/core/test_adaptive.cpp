@@ -214,6 +214,12 @@ TEST_CASE("a relaxation path takes more steps in its fast transitions between it
                           << " steps in " << slow_time << ")");
   CHECK(jumps >= 4);
   CHECK(fast_rate > 3 * slow_rate);
+  // The tree's cost under adaptive steps of varying size: step ends are snapped to coarse grid points, so each
+  // attempt draws a few nodes per Wiener process, not the ~log2(2^30 / steps) a query at a random leaf would.
+  const double nodes_per_attempt =
+      static_cast<double>(tree.philox_blocks()) / 2.0 / static_cast<double>(result.accepted + result.rejected);
+  MESSAGE("van der Pol: " << nodes_per_attempt << " tree nodes drawn per step attempt and Wiener process");
+  CHECK(nodes_per_attempt < 4.0);
 }
 
 TEST_CASE("work against error on a path with sharp transitions, adaptive and fixed steps") {
