@@ -108,6 +108,7 @@ class Sriw1 {
     if (error != nullptr) {
       error->drift = h * (a1 + a2);
       error->diffusion = e2;
+      error->drift_difference = h * ((T.alpha[0] - 1.0) * a1 + T.alpha[1] * a2);
     }
     return x + h * (T.alpha[0] * a1 + T.alpha[1] * a2) + times(combine(T.beta1), dW) + times(combine(T.beta2), chi1) +
            e2;

@@ -17,15 +17,8 @@
 
 namespace sdekit {
 
-/// The embedded error estimate of one step of a stochastic Runge–Kutta scheme, in two parts: `drift` (E₁, h times
-/// the sum of the first drift stages) and `diffusion` (E₂, the terms of the step in I_(1,0) and I_(1,1,1), which a
-/// lower-order scheme would drop). An adaptive integrator combines them as δ|E₁| + |E₂| (Rackauckas & Nie 2017;
-/// StochasticDiffEq.jl uses δ = 1/6).
-template <class X>
-struct ErrorEstimate {
-  X drift{};      ///< E₁
-  X diffusion{};  ///< E₂
-};
+// ErrorEstimate, the embedded error estimate these schemes fill, is part of the stepper vocabulary
+// (core/stepper.hpp), so the adaptive integrator needs no solver header.
 
 /// Coefficients of an s-stage SRA scheme for additive noise (Rößler 2010, section 6): stage i evaluates the drift
 /// at t + c0[i] h and H_i = X + h Σ_j A0[i][j] a_j + Σ_j B0[i][j] b(t + c1[j] h) I_(1,0)/h, and the step is
@@ -121,6 +114,7 @@ X sra_step(const P& problem, const X& x, double t, double h, const Inc& inc, Err
     for (int i = 1; i < s; ++i) e1 += a[i];
     error->drift = h * e1;
     error->diffusion = e2;
+    error->drift_difference = h * (drift_sum - a[0]);
   }
   return x + h * drift_sum + noise_term<X>(dW_weight, inc.dW) + e2;
 }

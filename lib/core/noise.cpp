@@ -78,8 +78,13 @@ std::array<std::uint32_t, 2> key_of(std::uint64_t seed, std::uint64_t particle) 
 // Bit 30 of word 3 (free since j < 2^62) and bit 31 of word 0 (free since components stay below 2^31) select the
 // counter space: 0 for the Wiener increments, 1 for the extra step integrals (space-time and Lévy areas), 2 and 3 for
 // the discrete variables of the same two roles, so adding a space never changes the bits of another.
+// The Brownian tree's node normals take word 3's top two bits (1, 1): RandomStream's streams stop below 2^30, so
+// that corner of its half of the counters is free, and the four spaces above keep their bits.
 std::array<std::uint32_t, 4> pair_counter(std::uint64_t seed, std::uint64_t step_pair, std::uint32_t component,
                                           NoiseSpace space = NoiseSpace::wiener) {
+  if (space == NoiseSpace::brownian_tree)
+    return {component, static_cast<std::uint32_t>(step_pair), static_cast<std::uint32_t>(seed >> 32),
+            static_cast<std::uint32_t>(step_pair >> 32) | 0xC0000000u};
   const auto code = static_cast<std::uint32_t>(space);
   return {component | ((code >> 1) << 31), static_cast<std::uint32_t>(step_pair),
           static_cast<std::uint32_t>(seed >> 32), static_cast<std::uint32_t>(step_pair >> 32) | ((code & 1u) << 30)};
@@ -414,6 +419,18 @@ void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particl
   block_dispatch(seed, first_particle, particles, step_pair, components, even, odd, space);
 }
 
+void standard_normal_pairs(std::uint64_t seed, std::uint64_t particle, std::uint64_t step_pair, std::size_t components,
+                           double* even, double* odd, NoiseSpace space) {
+  check_indices(particle, 0, "sdekit::standard_normal_pairs");
+  detail::require(step_pair < (std::uint64_t{1} << 62), "sdekit::standard_normal_pairs", "step_pair", step_pair,
+                  "must be below 2^62");
+  check_components(components, "sdekit::standard_normal_pairs");
+  const auto key = key_of(seed, particle);
+  for (std::size_t c = 0; c < components; ++c)
+    box_muller(philox4x32_10(pair_counter(seed, step_pair, static_cast<std::uint32_t>(c), space), key), even[c],
+               odd[c]);
+}
+
 double discrete_variable(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component,
                          IncrementLaw law, NoiseSpace space) {
   check_indices(particle, step, "sdekit::discrete_variable");
@@ -487,7 +504,8 @@ void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_par
 RandomStream::RandomStream(std::uint64_t seed, std::uint64_t particle, std::uint32_t stream)
     : key_(key_of(seed, particle)), seed_high_(static_cast<std::uint32_t>(seed >> 32)), stream_(stream) {
   check_indices(particle, 0, "sdekit::RandomStream");
-  detail::require(stream < (std::uint32_t{1} << 31), "sdekit::RandomStream", "stream", stream, "must be below 2^31");
+  detail::require(stream < (std::uint32_t{1} << 30), "sdekit::RandomStream", "stream", stream,
+                  "must be below 2^30 (the streams above are the Brownian tree's counters)");
 }
 
 void RandomStream::refill() {

@@ -255,5 +255,26 @@ TEST_CASE("noise functions reject out-of-range indices, naming the argument") {
                       "particle");
   check_throws_naming([&] { sdekit::standard_normals_block_pair(1, 0, 1, std::uint64_t{1} << 62, 1, out, out + 1); },
                       "step_pair");
-  check_throws_naming([] { sdekit::RandomStream(1, 0, std::uint32_t{1} << 31); }, "stream");
+  check_throws_naming([] { sdekit::RandomStream(1, 0, std::uint32_t{1} << 30); }, "stream");
+}
+
+TEST_CASE("standard_normal_pairs gives the two normals of a block, on every counter space") {
+  for (auto space : {sdekit::NoiseSpace::wiener, sdekit::NoiseSpace::step_integrals, sdekit::NoiseSpace::brownian_tree})
+    for (std::uint64_t pair : {std::uint64_t{0}, std::uint64_t{12345}, (std::uint64_t{1} << 61) + 7}) {
+      double even[3], odd[3];
+      sdekit::standard_normal_pairs(0x1234567890abcdefull, 77, pair, 3, even, odd, space);
+      for (std::uint32_t c = 0; c < 3; ++c) {
+        CHECK(even[c] == sdekit::standard_normal(0x1234567890abcdefull, 77, 2 * pair, c, space));
+        CHECK(odd[c] == sdekit::standard_normal(0x1234567890abcdefull, 77, 2 * pair + 1, c, space));
+      }
+    }
+  // The tree's space is its own: none of its normals is the Wiener space's, nor a RandomStream's.
+  double tree_even[1], tree_odd[1], wiener_even[1], wiener_odd[1];
+  sdekit::standard_normal_pairs(5, 3, 99, 1, tree_even, tree_odd, sdekit::NoiseSpace::brownian_tree);
+  sdekit::standard_normal_pairs(5, 3, 99, 1, wiener_even, wiener_odd);
+  CHECK(tree_even[0] != wiener_even[0]);
+  CHECK(tree_odd[0] != wiener_odd[0]);
+  double out[2];
+  sdekit_test::check_throws_naming(
+      [&] { sdekit::standard_normal_pairs(1, 0, std::uint64_t{1} << 62, 1, out, out + 1); }, "step_pair");
 }

@@ -29,6 +29,7 @@ enum class NoiseSpace : std::uint32_t {
   step_integrals = 1,   ///< the extra normals of a step's time integrals and Lévy areas (see core/increment.hpp)
   discrete_wiener = 2,  ///< the discrete stand-ins for ΔW/√h of IncrementLaw::two_point and three_point
   discrete_step_integrals = 3,  ///< the two-point stand-ins for the extra normals under a discrete law
+  brownian_tree = 4,  ///< BrownianTree's node normals: "steps" 2n and 2n+1 are node n's (core/brownian_tree.hpp)
 };
 
 /// The standard normal Z(seed, particle, step, component) of counter space `space`. particle < 2^32, step < 2^63.
@@ -51,6 +52,12 @@ void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particl
                                  std::uint64_t step_pair, std::size_t components, double* even, double* odd,
                                  NoiseSpace space = NoiseSpace::wiener);
 
+/// Both normals of one Philox block: Z(seed, particle, 2·step_pair, c) to even[c] and Z(…, 2·step_pair + 1, c) to
+/// odd[c] for c < components — standard_normals_block_pair for one particle, without its block machinery (what the
+/// Brownian tree draws per node).
+void standard_normal_pairs(std::uint64_t seed, std::uint64_t particle, std::uint64_t step_pair, std::size_t components,
+                           double* even, double* odd, NoiseSpace space = NoiseSpace::wiener);
+
 /// The standardised (mean 0, variance 1) discrete variable of `law` (two_point or three_point) for (seed, particle,
 /// step, component) on counter space `space`: ΔW = √h times it. A pure function of its arguments, like
 /// standard_normal; component < 2^31, step < 2^63.
@@ -67,7 +74,8 @@ void discrete_variables_block_pair(std::uint64_t seed, std::uint64_t first_parti
 /// event times of jump processes). Draw j of stream s is a pure function of (seed, particle, s, j).
 class RandomStream {
  public:
-  /// The stream `stream` (< 2^31) of particle `particle` under `seed`.
+  /// The stream `stream` (< 2^30; the streams from 2^30 on are BrownianTree's counter space) of particle `particle`
+  /// under `seed`.
   RandomStream(std::uint64_t seed, std::uint64_t particle, std::uint32_t stream = 0);
 
   /// 64 random bits. Inline, with the Philox call out of line: jump processes draw twice per event.

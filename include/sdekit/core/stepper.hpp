@@ -30,6 +30,19 @@ enum class Support {
   derivative_needs_scalar_or_diagonal_noise,  ///< an analytic ∂b/∂x is used for scalar and diagonal noise only
 };
 
+/// The embedded error estimate of one step of a scheme that has one (Rößler's SRIW1, SRA1 and SRA3), in two parts:
+/// `drift` (E₁, h times the sum of the first drift stages) and `diffusion` (E₂, the terms of the step in I_(1,0) and
+/// I_(1,1,1), which a lower-order scheme would drop). integrate_adaptive (core/adaptive.hpp) combines them as
+/// δ E₁ + E₂ per component (Rackauckas & Nie 2017; StochasticDiffEq.jl's default δ for SRIW1 is 1/6).
+template <class X>
+struct ErrorEstimate {
+  X drift{};      ///< E₁
+  X diffusion{};  ///< E₂
+  /// h Σ α_i a_i − h a₁: the scheme's drift part minus Euler's, a local error estimate of the drift (O(h²) for a
+  /// smooth drift) where E₁ is its size; what integrate_adaptive uses with DriftErrorEstimate::euler_difference.
+  X drift_difference{};
+};
+
 /// The strong order of stepper S on problem P with states X.
 template <class S, class P, class X>
 inline constexpr double strong_order_v = S::template strong_order<P, X>();
