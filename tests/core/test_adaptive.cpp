@@ -3,6 +3,7 @@
 // tree's query history and of threads, a bistable path takes more steps near its transitions, stop reasons, and
 // bad input.
 #include <sdekit/core/adaptive.hpp>
+#include <sdekit/core/adaptive_ensemble.hpp>
 #include <sdekit/core/problem.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/sra1.hpp>
@@ -525,4 +526,37 @@ TEST_CASE("integrate_adaptive rejects bad options, naming them") {
   sdekit::BrownianTree wide(1, 0.0, 1.0, 10, 2);
   x = cubic_start;
   check_throws_naming([&] { (void)sdekit::integrate_adaptive(stepper, cubic(), x, wide); }, "tree.dimension()");
+}
+
+TEST_CASE("simulate_adaptive: each particle its own steps, the same bits on any number of threads") {
+  constexpr std::size_t particles = 64;
+  sdekit::AdaptiveOptions options;
+  options.atol = options.rtol = 1e-5;
+  const auto one =
+      sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, particles, 11, 0.0, 1.0, depth, options, 1);
+  const auto two =
+      sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, particles, 11, 0.0, 1.0, depth, options, 2);
+  CHECK(one.failed() == 0);
+  bool same = true, different_steps = false;
+  double worst = 0;
+  for (std::size_t p = 0; p < particles; ++p) {
+    same = same && std::memcmp(&one.states[p], &two.states[p], sizeof(double)) == 0 &&
+           one.runs[p].accepted == two.runs[p].accepted && one.runs[p].rejected == two.runs[p].rejected;
+    different_steps = different_steps || one.runs[p].accepted != one.runs[0].accepted;
+    // Particle p is integrate_adaptive on tree (seed, p), whose exact solution is known.
+    sdekit::BrownianTree tree(11, 0.0, 1.0, depth, 1, p);
+    worst = std::max(worst, std::abs(one.states[p] - cubic_exact(tree.value(tree.leaves()))));
+  }
+  CHECK(same);
+  CHECK(different_steps);  // the particles chose their own steps
+  MESSAGE("simulate_adaptive: largest |error| at T over " << particles << " particles: " << worst);
+  CHECK(worst < 1e-3);
+  // A particle that cannot finish is reported, with its stop reason, not thrown.
+  options.max_steps = 5;
+  const auto stopped =
+      sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, 4, 11, 0.0, 1.0, depth, options, 2);
+  CHECK(stopped.failed() == 4);
+  CHECK(stopped.runs[0].stop == sdekit::AdaptiveStop::max_steps);
+  sdekit_test::check_throws_naming(
+      [&] { (void)sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, 4, 11, 0.0, 1.0, 0); }, "depth");
 }
