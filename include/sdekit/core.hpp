@@ -16,4 +16,3 @@
 #include <sdekit/core/odeint_adaptor.hpp>
 #include <sdekit/core/brownian_tree.hpp>
 #include <sdekit/core/adaptive.hpp>
-#include <sdekit/core/adaptive_ensemble.hpp>

@@ -3,8 +3,8 @@
 // tree's query history and of threads, a bistable path takes more steps near its transitions, stop reasons, and
 // bad input.
 #include <sdekit/core/adaptive.hpp>
-#include <sdekit/core/adaptive_ensemble.hpp>
 #include <sdekit/core/problem.hpp>
+#include <sdekit/ensemble/simulate_adaptive.hpp>
 #include <sdekit/solvers/euler_maruyama.hpp>
 #include <sdekit/solvers/sra1.hpp>
 #include <sdekit/solvers/sriw1.hpp>
@@ -528,35 +528,79 @@ TEST_CASE("integrate_adaptive rejects bad options, naming them") {
   check_throws_naming([&] { (void)sdekit::integrate_adaptive(stepper, cubic(), x, wide); }, "tree.dimension()");
 }
 
-TEST_CASE("simulate_adaptive: each particle its own steps, the same bits on any number of threads") {
-  constexpr std::size_t particles = 64;
-  sdekit::AdaptiveOptions options;
-  options.atol = options.rtol = 1e-5;
-  const auto one =
-      sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, particles, 11, 0.0, 1.0, depth, options, 1);
-  const auto two =
-      sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, particles, 11, 0.0, 1.0, depth, options, 2);
-  CHECK(one.failed() == 0);
-  bool same = true, different_steps = false;
-  double worst = 0;
-  for (std::size_t p = 0; p < particles; ++p) {
-    same = same && std::memcmp(&one.states[p], &two.states[p], sizeof(double)) == 0 &&
-           one.runs[p].accepted == two.runs[p].accepted && one.runs[p].rejected == two.runs[p].rejected;
-    different_steps = different_steps || one.runs[p].accepted != one.runs[0].accepted;
-    // Particle p is integrate_adaptive on tree (seed, p), whose exact solution is known.
-    sdekit::BrownianTree tree(11, 0.0, 1.0, depth, 1, p);
-    worst = std::max(worst, std::abs(one.states[p] - cubic_exact(tree.value(tree.leaves()))));
+TEST_CASE("adaptive ensembles: each particle its own steps, the right law, the same bits on any thread count") {
+  // The cubic problem from X0 = 1/2 with saves at 1/4, 1/2, 1 (grid dt = 1/4): X_T = tanh(W_T/2 + artanh X0), so
+  // E[X_T] and E[X_T²] are integrals against the normal law of W_T (Simpson's rule on ±10 standard deviations, far
+  // below the sampling error). The particles' adaptive runs (SRIW1, tol 1e-4) must give them within 4.5 standard
+  // errors: a tree seeded the same on every grid interval (correlated increments) would not.
+  sdekit::EnsembleOptions options;
+  options.particles = sdekit_test::scaled(4000, 1000);
+  options.seed = 21;
+  options.dt = 0.25;
+  options.save_times = {0.25, 0.5, 1.0};
+  sdekit::AdaptiveOptions adaptive;
+  adaptive.atol = adaptive.rtol = 1e-4;
+  options.threads = 1;
+  const auto one = sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive, 26);
+  options.threads = 2;
+  options.block_size = 37;
+  const auto two = sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive, 26);
+  REQUIRE(one.ensemble.failures.empty());
+  bool same = one.ensemble.values.size() == two.ensemble.values.size(), different_steps = false;
+  for (std::size_t s = 0; same && s < one.ensemble.values.size(); ++s)
+    same = std::memcmp(one.ensemble.values[s].data(), two.ensemble.values[s].data(),
+                       sizeof(double) * static_cast<std::size_t>(one.ensemble.values[s].size())) == 0;
+  double steps = 0, rejected = 0;
+  for (std::size_t i = 0; i < options.particles; ++i) {
+    same = same && one.runs[i].accepted == two.runs[i].accepted && one.runs[i].rejected == two.runs[i].rejected;
+    different_steps = different_steps || one.runs[i].accepted != one.runs[0].accepted;
+    CHECK(one.runs[i].stop == sdekit::AdaptiveStop::reached_end);
+    steps += static_cast<double>(one.runs[i].accepted);
+    rejected += static_cast<double>(one.runs[i].rejected);
   }
-  CHECK(same);
+  CHECK(same);             // 1 thread and 2 threads with another block size: the same bits
   CHECK(different_steps);  // the particles chose their own steps
-  MESSAGE("simulate_adaptive: largest |error| at T over " << particles << " particles: " << worst);
-  CHECK(worst < 1e-3);
-  // A particle that cannot finish is reported, with its stop reason, not thrown.
-  options.max_steps = 5;
-  const auto stopped =
-      sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, 4, 11, 0.0, 1.0, depth, options, 2);
-  CHECK(stopped.failed() == 4);
-  CHECK(stopped.runs[0].stop == sdekit::AdaptiveStop::max_steps);
+  auto moment = [](double T, int power) {
+    const int n = 4000;
+    const double a = -10 * std::sqrt(T), h = 20 * std::sqrt(T) / n;
+    double sum = 0;
+    for (int j = 0; j <= n; ++j) {
+      const double w = a + j * h;
+      const double f = std::pow(cubic_exact(w), power) * std::exp(-w * w / (2 * T)) / std::sqrt(2 * M_PI * T);
+      sum += (j == 0 || j == n ? 1 : (j % 2 ? 4 : 2)) * f;
+    }
+    return sum * h / 3;
+  };
+  double worst = 0;
+  for (double T : {0.25, 0.5, 1.0}) {
+    const auto& stats = one.ensemble.at(T);
+    const double mean = moment(T, 1), second = moment(T, 2);
+    const double n = static_cast<double>(stats.alive);
+    const double z_mean = (stats.mean[0] - mean) / std::sqrt(stats.variance[0] / n);
+    // E[X²] from the sample mean and variance, its standard error from the fourth central moment's Gaussian bound.
+    const double sample_second = stats.variance[0] * (n - 1) / n + stats.mean[0] * stats.mean[0];
+    const double se_second = std::sqrt((moment(T, 4) - second * second) / n);
+    const double z_second = (sample_second - second) / se_second;
+    worst = std::max({worst, std::abs(z_mean), std::abs(z_second)});
+  }
+  MESSAGE("adaptive ensemble: " << steps / static_cast<double>(options.particles) << " accepted and "
+                                << rejected / static_cast<double>(options.particles)
+                                << " rejected steps per particle; largest |z| of E[X], E[X²] at the saves: " << worst);
+  CHECK(worst < 4.5);
+
+  // A particle that cannot finish fails with the stop reason; its run says why.
+  options.particles = 8;
+  adaptive.max_steps = 2;
+  const auto stopped = sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive);
+  CHECK(stopped.ensemble.failures.size() == 8);
+  CHECK(stopped.ensemble.failures[0].reason.find("max_steps") != std::string::npos);
+  CHECK(stopped.runs[3].stop == sdekit::AdaptiveStop::max_steps);
+  adaptive.max_steps = 1000;
   sdekit_test::check_throws_naming(
-      [&] { (void)sdekit::simulate_adaptive(sdekit::Sriw1{}, cubic(), cubic_start, 4, 11, 0.0, 1.0, 0); }, "depth");
+      [&] { (void)sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive, 0); },
+      "depth");
+  adaptive.stop_times = {0.5};
+  sdekit_test::check_throws_naming(
+      [&] { (void)sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive); },
+      "adaptive.stop_times");
 }
