@@ -110,7 +110,7 @@ std::function<Sweep(double, std::size_t)> sweeper(Stepper stepper, Problem probl
 }
 
 double check_row(const ToleranceRow& row) {
-  const std::size_t paths = sdekit_test::scaled(100, 40);
+  const std::size_t paths = sdekit_test::scaled(100, 100);  // fewer paths leave the slopes too noisy
   std::vector<double> errors;
   for (double tol : row.tolerances) {
     const Sweep s = row.run(tol, paths);
@@ -134,7 +134,8 @@ TEST_CASE("the adaptive error at T falls in proportion to the tolerance") {
   // errors add up to √N times one) and p = 1 for an embedded estimate (δ E₁ = δ h Σ a_i, and SRIW1's E₂ with its
   // b-differences O(√h) times χ₂ = O(√h)). Then the weighted estimate is O(h^q) like the global error, which
   // therefore falls in proportion to the tolerance: the issue's bracket [0.8, 1.2] on the cubic and wave problems.
-  // Measured (100 paths): SRIW1 cubic 0.81, wave 0.96, GBM 0.80. Step doubling with Euler–Maruyama is NOT yet in
+  // Measured (100 paths): SRIW1 cubic 0.93, wave 0.96, GBM 0.98 (0.81 and 0.80 over tolerances 10x looser, where the
+  // first points are pre-asymptotic). Step doubling with Euler–Maruyama is NOT yet in
   // the bracket: cubic 0.49, wave 0.87, GBM 0.73 over these tolerances (its error falls more slowly than N^-0.5 over
   // these step counts N, e.g. N^-0.33 on the cubic problem), so its rows only check that the error falls.
   // ErrorControl::per_step (what StochasticDiffEq.jl and diffrax bound) gives slope q / p instead, 1.5 for SRIW1 and
@@ -144,7 +145,7 @@ TEST_CASE("the adaptive error at T falls in proportion to the tolerance") {
   const std::vector<ToleranceRow> rows = {
       {"SRIW1 cubic",
        sweeper(sdekit::Sriw1{}, cubic(), cubic_start, cubic_exact, ErrorControl::global),
-       {1e-3, 1e-4, 1e-5, 1e-6},
+       {1e-4, 1e-5, 1e-6, 1e-7},
        0.8,
        1.2},
       {"SRIW1 wave",
@@ -162,7 +163,11 @@ TEST_CASE("the adaptive error at T falls in proportion to the tolerance") {
        {1e-3, 3e-4, 1e-4},
        0.4,
        1.2},
-      {"SRIW1 GBM", sweeper(sdekit::Sriw1{}, gbm(), 1.0, gbm_at_1, ErrorControl::global), {1e-2, 1e-3, 1e-4}, 0.8, 1.2},
+      {"SRIW1 GBM",
+       sweeper(sdekit::Sriw1{}, gbm(), 1.0, gbm_at_1, ErrorControl::global),
+       {1e-3, 1e-4, 1e-5, 1e-6},
+       0.8,
+       1.2},
       {"EM GBM (step doubling)",
        sweeper(sdekit::EulerMaruyama{}, gbm(), 1.0, gbm_at_1, ErrorControl::global),
        {1.0, 0.3, 0.1},
@@ -302,7 +307,7 @@ TEST_CASE("work against error on a path with sharp transitions, adaptive and fix
       sdekit::make_sde([=](const V& v, double) { return V(mu * (v[0] - v[0] * v[0] * v[0] / 3 - v[1]), v[0] / mu); },
                        [=](const V&, double) { return V(0.0, sigma); }, sdekit::additive);
   sdekit::Sra1 stepper;
-  const std::size_t paths = sdekit_test::scaled(8, 4);
+  const std::size_t paths = sdekit_test::scaled(8, 8);  // the ratios below are measured with 8 paths
   constexpr int depth = 24;
   auto fixed_run = [&](std::size_t p, int j) {
     sdekit::BrownianTree tree(8, 0.0, T, depth, 2, p);

@@ -21,7 +21,7 @@
 // Euler–Maruyama with step doubling on multiplicative noise (p = q + ½: the local error). ErrorControl::global (the
 // default) weighs the scaled estimate by (span / h)^(p − q), which makes it O(h^q) like the global error: for step
 // doubling that is √N, the growth of a sum of N = span/h independent local errors. Measured slopes of log error
-// against log tol (tests/core/test_adaptive.cpp): SRIW1 0.81 (cubic), 0.96 (wave), 0.80 (GBM); EM with step doubling
+// against log tol (tests/core/test_adaptive.cpp): SRIW1 0.93 (cubic), 0.96 (wave), 0.98 (GBM); EM with step doubling
 // 0.49, 0.87, 0.73.
 //
 // PI controller (Hairer & Wanner; the form of OrdinaryDiffEq.jl's PIController): with q the scheme's strong order,
