@@ -38,9 +38,11 @@ inline std::uint64_t interval_seed(std::uint64_t seed, std::size_t k) {
 }
 }  // namespace detail
 
-/// Runs options.particles particles of `problem` from x0 (a state, or a sampler x0(i, rng)) with `stepper` and
-/// adaptive steps (`adaptive`; its stop_times must be empty: the grid's boundaries are landed on), each grid interval
-/// on a tree with 2^depth leaves. Throws std::invalid_argument naming a bad option or depth.
+/// Runs options.particles particles of `problem` (an Sde; per_particle factories are not supported here, and
+/// options.increment_law and options.levy_area do not apply: the noise is the trees' Gaussian path) from x0 (a state,
+/// or a sampler x0(i, rng)) with `stepper` and adaptive steps (`adaptive`; its stop_times must be empty: the grid's
+/// boundaries are landed on), each grid interval on a tree with 2^depth leaves. Throws std::invalid_argument naming a
+/// bad option or depth.
 template <class Stepper, class Problem, class Init>
 AdaptiveEnsembleResult<typename detail::initial_state<Init>::type> simulate_adaptive_ensemble(
     const Stepper& stepper, const Problem& problem, const Init& x0, const EnsembleOptions& options,
