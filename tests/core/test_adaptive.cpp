@@ -604,6 +604,11 @@ TEST_CASE("adaptive ensembles: each particle its own steps, the right law, the s
   sdekit_test::check_throws_naming(
       [&] { (void)sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive, 0); },
       "depth");
+  options.increment_law = sdekit::IncrementLaw::three_point;
+  sdekit_test::check_throws_naming(
+      [&] { (void)sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive); },
+      "options.increment_law");
+  options.increment_law = sdekit::IncrementLaw::gaussian;
   adaptive.stop_times = {0.5};
   sdekit_test::check_throws_naming(
       [&] { (void)sdekit::simulate_adaptive_ensemble(sdekit::Sriw1{}, cubic(), cubic_start, options, adaptive); },

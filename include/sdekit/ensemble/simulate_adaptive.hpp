@@ -39,8 +39,8 @@ inline std::uint64_t interval_seed(std::uint64_t seed, std::size_t k) {
 }  // namespace detail
 
 /// Runs options.particles particles of `problem` (an Sde; per_particle factories are not supported here, and
-/// options.increment_law and options.levy_area do not apply: the noise is the trees' Gaussian path) from x0 (a state,
-/// or a sampler x0(i, rng)) with `stepper` and adaptive steps (`adaptive`; its stop_times must be empty: the grid's
+/// options.increment_law must be gaussian: the noise is the trees' Brownian path) from x0 (a state, or a sampler
+/// x0(i, rng)) with `stepper` and adaptive steps (`adaptive`; its stop_times must be empty: the grid's
 /// boundaries are landed on), each grid interval on a tree with 2^depth leaves. Throws std::invalid_argument naming a
 /// bad option or depth.
 template <class Stepper, class Problem, class Init>
@@ -52,6 +52,8 @@ AdaptiveEnsembleResult<typename detail::initial_state<Init>::type> simulate_adap
   constexpr const char* where = "sdekit::simulate_adaptive_ensemble";
   detail::require(adaptive.stop_times.empty(), where, "adaptive.stop_times", adaptive.stop_times.size(),
                   "must be empty (the grid's boundaries are the stop times)");
+  detail::require(options.increment_law == IncrementLaw::gaussian, where, "options.increment_law",
+                  std::string("a discrete law"), "must be gaussian (the trees' path is Gaussian)");
   const detail::EnsembleStart<X> start = detail::start_ensemble(options, x0, where);
   const TimeGrid& grid = start.grid;
   const std::size_t dimension = start.dimension;
