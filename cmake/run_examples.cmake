@@ -10,7 +10,7 @@ get_filename_component(EXAMPLES_DIR "${EXAMPLES_DIR}" ABSOLUTE)
 get_filename_component(OUTPUT_DIR "${OUTPUT_DIR}" ABSOLUTE)
 file(MAKE_DIRECTORY "${OUTPUT_DIR}")
 set(examples sir_epidemic diffusion_quality diffusion_fast_samplers quickstart forecast_nile forecast_state_space
-    stochastic_heat)
+    stochastic_heat adaptive_work_precision)
 foreach(example IN LISTS examples)
   set(program "${EXAMPLES_DIR}/${example}")
   if(NOT EXISTS "${program}")

@@ -11,6 +11,7 @@
 #include <sdekit/ensemble/run_control.hpp>
 #include <sdekit/ensemble/boundaries.hpp>
 #include <sdekit/ensemble/simulate_controlled.hpp>
+#include <sdekit/ensemble/simulate_adaptive.hpp>
 #include <sdekit/ensemble/survival.hpp>
 #include <sdekit/ensemble/progress_bar.hpp>
 #include <sdekit/ensemble/sample_distance.hpp>

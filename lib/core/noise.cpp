@@ -334,6 +334,38 @@ SDEKIT_AVX2 void block_avx2(std::uint64_t seed, std::uint64_t first, std::size_t
     block_portable(seed, first, vector_end, n - vector_end, pair, components, stride, even, odd, space);
 }
 
+// One particle, consecutive pairs: Philox4x32-10 on four counters (pairs first … first + 3 of one component) under
+// one key, then Box–Muller, into even[0..4) and odd[0..4) — what a Brownian tree's forward sweep draws per level.
+SDEKIT_AVX2 void pair_run4_avx2(std::uint64_t seed, std::uint64_t particle, std::uint64_t first,
+                                std::uint32_t component, NoiseSpace space, double* even, double* odd) {
+  std::array<std::uint32_t, 4> c[4];
+  for (int i = 0; i < 4; ++i) c[i] = pair_counter(seed, first + static_cast<std::uint64_t>(i), component, space);
+  __m256i x0 = _mm256_set_epi64x(c[3][0], c[2][0], c[1][0], c[0][0]);
+  __m256i x1 = _mm256_set_epi64x(c[3][1], c[2][1], c[1][1], c[0][1]);
+  __m256i x2 = _mm256_set_epi64x(c[3][2], c[2][2], c[1][2], c[0][2]);
+  __m256i x3 = _mm256_set_epi64x(c[3][3], c[2][3], c[1][3], c[0][3]);
+  const auto key = key_of(seed, particle);
+  __m256i k0 = splat64(key[0]);
+  std::uint32_t k1 = key[1];
+  const __m256i m0 = splat64(philox_m0), m1 = splat64(philox_m1);
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k1 += philox_w1;
+      k0 = _mm256_add_epi32(k0, splat64(philox_w0));
+    }
+    const __m256i p0 = _mm256_mul_epu32(x0, m0);
+    const __m256i p1 = _mm256_mul_epu32(x2, m1);
+    x0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1), k0);
+    x1 = p1;
+    x2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3), splat64(k1));
+    x3 = p0;
+  }
+  const __m256i low = splat64(0xffffffffull);
+  box_muller_avx2(_mm256_and_si256(x0, low), _mm256_and_si256(x1, low), _mm256_and_si256(x2, low),
+                  _mm256_and_si256(x3, low), even, odd);
+}
+
 SDEKIT_AVX2 void log_block_avx2(const double* x, std::size_t n, double* out) {
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) _mm256_storeu_pd(out + i, log_avx2(_mm256_loadu_pd(x + i)));
@@ -429,6 +461,23 @@ void standard_normal_pairs(std::uint64_t seed, std::uint64_t particle, std::uint
   for (std::size_t c = 0; c < components; ++c)
     box_muller(philox4x32_10(pair_counter(seed, step_pair, static_cast<std::uint32_t>(c), space), key), even[c],
                odd[c]);
+}
+
+void standard_normal_pair_run(std::uint64_t seed, std::uint64_t particle, std::uint64_t first_pair, std::size_t pairs,
+                              std::uint32_t component, double* even, double* odd, NoiseSpace space) {
+  check_indices(particle, 0, "sdekit::standard_normal_pair_run");
+  detail::require(first_pair < (std::uint64_t{1} << 62) && pairs <= (std::uint64_t{1} << 62) - first_pair,
+                  "sdekit::standard_normal_pair_run", "first_pair", first_pair,
+                  "and first_pair + pairs must stay below 2^62");
+  check_components(component, "sdekit::standard_normal_pair_run");
+  std::size_t i = 0;
+#ifdef SDEKIT_NOISE_X86
+  if (avx2_available())
+    for (; i + 4 <= pairs; i += 4) pair_run4_avx2(seed, particle, first_pair + i, component, space, even + i, odd + i);
+#endif
+  const auto key = key_of(seed, particle);
+  for (; i < pairs; ++i)
+    box_muller(philox4x32_10(pair_counter(seed, first_pair + i, component, space), key), even[i], odd[i]);
 }
 
 double discrete_variable(std::uint64_t seed, std::uint64_t particle, std::uint64_t step, std::uint32_t component,

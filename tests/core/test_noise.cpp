@@ -278,3 +278,23 @@ TEST_CASE("standard_normal_pairs gives the two normals of a block, on every coun
   sdekit_test::check_throws_naming(
       [&] { sdekit::standard_normal_pairs(1, 0, std::uint64_t{1} << 62, 1, out, out + 1); }, "step_pair");
 }
+
+TEST_CASE("standard_normal_pair_run gives standard_normal_pairs' bits, vectorised or not") {
+  MESSAGE("AVX2 path: " << sdekit::detail::noise_uses_avx2());
+  // Runs of every length mod 4 (the vector width), starting anywhere, across the 2^32 boundary of the pair counter.
+  for (auto space : {sdekit::NoiseSpace::wiener, sdekit::NoiseSpace::brownian_tree})
+    for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{12345}, (std::uint64_t{1} << 32) - 3})
+      for (std::size_t pairs : {std::size_t{1}, std::size_t{4}, std::size_t{7}, std::size_t{9}}) {
+        std::vector<double> even(pairs), odd(pairs);
+        sdekit::standard_normal_pair_run(0x1234567890abcdefull, 77, first, pairs, 2, even.data(), odd.data(), space);
+        for (std::size_t i = 0; i < pairs; ++i) {
+          double e[3], o[3];
+          sdekit::standard_normal_pairs(0x1234567890abcdefull, 77, first + i, 3, e, o, space);
+          CHECK(even[i] == e[2]);
+          CHECK(odd[i] == o[2]);
+        }
+      }
+  double out[2];
+  sdekit_test::check_throws_naming(
+      [&] { sdekit::standard_normal_pair_run(1, 0, (std::uint64_t{1} << 62) - 1, 2, 0, out, out + 1); }, "first_pair");
+}

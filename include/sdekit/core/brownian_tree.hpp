@@ -73,6 +73,10 @@ class BasicBrownianTree {
     memo_values_.assign(4 * m, 0.0);
     z1_.assign(m, 0.0);
     z2_.assign(m, 0.0);
+    run_first_.assign(static_cast<std::size_t>(depth_), no_run);
+    last_drawn_.assign(static_cast<std::size_t>(depth_), 0);
+    run_z1_.assign(static_cast<std::size_t>(depth_) * run_nodes * m, 0.0);
+    run_z2_.assign(static_cast<std::size_t>(depth_) * run_nodes * m, 0.0);
     sqrt_length_ = std::sqrt(t1_ - t0_);
     // 2^-L and 2^L exactly, and the bridge's scales per level: products instead of ldexp and sqrt in the step loop
     // (the same bits: scaling by a power of two is exact, and the scales are computed once as they would be there).
@@ -223,6 +227,35 @@ class BasicBrownianTree {
     blocks_ += dimension_;
   }
 
+  // The same for node n of level d, through the level's run buffer: when the level's previous draw was node n − 1
+  // (a forward sweep), the next run_nodes nodes of the level are drawn at once, vectorised (standard_normal_pair_run,
+  // the same bits), and served from the buffer. Random access (a rejection's retry) still draws one node.
+  void draw_node(std::uint64_t n, std::size_t d) {
+    const std::size_t m = dimension_;
+    std::uint64_t& first = run_first_[d];
+    double* z1 = run_z1_.data() + d * run_nodes * m;
+    double* z2 = run_z2_.data() + d * run_nodes * m;
+    if (n < first || n - first >= run_nodes) {
+      const std::uint64_t level_end = std::uint64_t{2} << d;  // the level's nodes are 2^d … 2^(d+1) − 1
+      if (last_drawn_[d] + 1 != n || n + run_nodes > level_end) {
+        last_drawn_[d] = n;
+        draw_node(n);
+        return;
+      }
+      for (std::size_t c = 0; c < m; ++c)
+        standard_normal_pair_run(seed_, particle_, n, run_nodes, static_cast<std::uint32_t>(c), z1 + c * run_nodes,
+                                 z2 + c * run_nodes, NoiseSpace::brownian_tree);
+      blocks_ += run_nodes * m;
+      first = n;
+    }
+    last_drawn_[d] = n;
+    const std::size_t i = static_cast<std::size_t>(n - first);
+    for (std::size_t c = 0; c < m; ++c) {
+      z1_[c] = z1[c * run_nodes + i];
+      z2_[c] = z2[c * run_nodes + i];
+    }
+  }
+
   // The normalised values at grid point k: W at [0, m), H̄ at [m, 2m). The pointer is valid until the query after
   // the next one (two memo slots, least recently used one overwritten).
   const double* point(std::uint64_t k) {
@@ -281,7 +314,7 @@ class BasicBrownianTree {
   void split(std::size_t d) {
     Level& node = levels_[d];
     const std::uint64_t span = node.high - node.low;
-    draw_node((std::uint64_t{1} << d) + (node.low >> (depth_ - static_cast<int>(d))));
+    draw_node((std::uint64_t{1} << d) + (node.low >> (depth_ - static_cast<int>(d))), d);
     const double h = static_cast<double>(span) * inverse_leaves_;
     const double s = static_cast<double>(node.low) * inverse_leaves_;
     const double t = static_cast<double>(node.low + span / 2) * inverse_leaves_;
@@ -329,6 +362,13 @@ class BasicBrownianTree {
   bool memo_valid_[2] = {false, false};
   int memo_recent_ = 0;
   std::uint64_t blocks_ = 0;
+  // Per level: the run of nodes whose normals are buffered (run_first_ … + run_nodes − 1; no_run: none) and the
+  // last node drawn, to see a forward sweep.
+  static constexpr std::size_t run_nodes = 4;
+  static constexpr std::uint64_t no_run = ~std::uint64_t{0};
+  std::vector<std::uint64_t> run_first_;
+  std::vector<std::uint64_t> last_drawn_;
+  std::vector<double> run_z1_, run_z2_;  // depth × dimension × run_nodes each
 };
 
 /// The virtual Brownian tree (see BasicBrownianTree).

@@ -58,6 +58,14 @@ void standard_normals_block_pair(std::uint64_t seed, std::uint64_t first_particl
 void standard_normal_pairs(std::uint64_t seed, std::uint64_t particle, std::uint64_t step_pair, std::size_t components,
                            double* even, double* odd, NoiseSpace space = NoiseSpace::wiener);
 
+/// Both normals of `pairs` consecutive Philox blocks of one particle and component: Z(seed, particle, 2 (first_pair +
+/// i), component) to even[i] and Z(…, 2 (first_pair + i) + 1, component) to odd[i] for i < pairs, bitwise equal to
+/// standard_normal_pairs, vectorised across the blocks (AVX2 when the CPU has it): the Brownian tree draws a level's
+/// next nodes so during a forward sweep.
+void standard_normal_pair_run(std::uint64_t seed, std::uint64_t particle, std::uint64_t first_pair, std::size_t pairs,
+                              std::uint32_t component, double* even, double* odd,
+                              NoiseSpace space = NoiseSpace::wiener);
+
 /// The standardised (mean 0, variance 1) discrete variable of `law` (two_point or three_point) for (seed, particle,
 /// step, component) on counter space `space`: ΔW = √h times it. A pure function of its arguments, like
 /// standard_normal; component < 2^31, step < 2^63.
