@@ -104,5 +104,19 @@ int main() {
   check(well.parameter("beta") > 0 && well.parameter("sigma") > 0.3 && well.parameter("sigma") < 1.2,
         "the EKF fit finds a double well with sigma near 0.7");
 
+  //[ transform
+  // Model log y, forecast on the log scale, and report and score on the original scale.
+  const std::vector<double> yt{0, 1, 2, 3, 4, 5}, sales{10, 12, 11, 14, 13, 15};
+  const std::vector<double> log_sales = sdekit::transform_values(sdekit::log_transform(), sales);
+  const sdekit::LinearSdeModel level = sdekit::local_level_model(0.1, 0.05);
+  const sdekit::KalmanResult filtered = sdekit::kalman_filter(level, yt, log_sales);
+  const std::vector<double> next{1.0};
+  const sdekit::StateSpaceForecast on_log = sdekit::forecast_state_space(level, filtered, next);
+  const sdekit::Forecast on_sales = sdekit::back_transform(sdekit::log_transform(), on_log, yt.back());
+  const double score = sdekit::crps_transformed_normal(sdekit::log_transform(), on_log.mean[0](0), on_log.sd(0), 16.0);
+  //]
+  check(on_sales.points[0].median > 13 && on_sales.points[0].median < 16 && score > 0 && score < 5,
+        "the back-transformed forecast of the log local level is near the last values");
+
   return sdekit_snippets::failures;
 }

@@ -8,3 +8,4 @@
 #include <sdekit/forecast/state_space_fit.hpp>
 #include <sdekit/forecast/diagnostics.hpp>
 #include <sdekit/forecast/nonlinear_state_space.hpp>
+#include <sdekit/forecast/transform.hpp>
