@@ -9,3 +9,4 @@
 #include <sdekit/forecast/diagnostics.hpp>
 #include <sdekit/forecast/nonlinear_state_space.hpp>
 #include <sdekit/forecast/transform.hpp>
+#include <sdekit/forecast/backtest.hpp>
