@@ -91,7 +91,9 @@ GaussianBacktest gaussian_backtest(std::span<const double> times, std::span<cons
         s.sd[k] = f.sd[j];
         s.outcome[k] = values[o + options.horizons[k]];
         if (!std::isnan(s.outcome[k]) && std::isfinite(f.mean[j]) && f.sd[j] >= 0) {
-          s.crps[k] = crps_normal(f.mean[j], f.sd[j], s.outcome[k]);
+          s.crps[k] = f.transform.kind == Transform::Kind::identity
+                          ? crps_normal(f.mean[j], f.sd[j], s.outcome[k])
+                          : crps_transformed_normal(f.transform, f.mean[j], f.sd[j], s.outcome[k]);
           out.mean_crps[k] += s.crps[k];
           ++out.scored[k];
         }
@@ -150,6 +152,17 @@ GaussianForecaster state_space_forecaster(
         }
         return g;
       };
+}
+
+GaussianForecaster transformed_forecaster(const Transform& transform, GaussianForecaster inner) {
+  require(static_cast<bool>(inner), "sdekit::transformed_forecaster", "inner", "empty", "must be callable");
+  return [transform, inner = std::move(inner)](std::span<const double> t, std::span<const double> y,
+                                               std::span<const double> horizons) {
+    const std::vector<double> z = transform_values(transform, y);
+    GaussianForecast f = inner(t, z, horizons);
+    f.transform = transform;
+    return f;
+  };
 }
 
 }  // namespace sdekit

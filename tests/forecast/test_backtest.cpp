@@ -4,6 +4,7 @@
 #include <sdekit/forecast/backtest.hpp>
 #include <sdekit/forecast/forecast.hpp>
 #include <sdekit/forecast/timeseries_csv.hpp>
+#include <sdekit/forecast/transform.hpp>
 
 #include <doctest/doctest.h>
 #include "test_support.hpp"
@@ -98,4 +99,24 @@ TEST_CASE("backtest: bad input is refused naming the argument, a throwing foreca
       options);
   CHECK(bt.skipped.size() == 3);
   CHECK(bt.scored[0] == 0);
+}
+
+TEST_CASE("backtest: a forecaster on the log scale is scored on the original scale") {
+  const auto y = nile();
+  const auto t = years(y.size());
+  GaussianBacktestOptions options;
+  options.origins = 4;
+  options.horizons = {1, 2};
+  const GaussianBacktest bt =
+      gaussian_backtest(t, y, transformed_forecaster(log_transform(), random_walk_forecaster()), options);
+  // Origin 95: the random walk of log y, N(log y[95], s²), scored against y[96] as a log-normal.
+  double squares = 0;
+  for (std::size_t i = 1; i <= 95; ++i) squares += std::pow(std::log(y[i]) - std::log(y[i - 1]), 2);
+  const double sd = std::sqrt(squares / 95);
+  REQUIRE(bt.origins[0].origin == 95);
+  CHECK(bt.origins[0].mean[0] == doctest::Approx(std::log(y[95])));
+  CHECK(bt.origins[0].sd[0] == doctest::Approx(sd));
+  CHECK(bt.origins[0].outcome[0] == y[96]);
+  CHECK(bt.origins[0].crps[0] ==
+        doctest::Approx(crps_transformed_normal(log_transform(), std::log(y[95]), sd, y[96])).epsilon(1e-12));
 }

@@ -3,6 +3,7 @@
 // kept, missing outcomes (NaN) left unscored, progress reported. The forecasters of the state-space models, the
 // random walk and the AR(1) (Ornstein–Uhlenbeck) baseline are provided; any other is a function.
 #include <sdekit/forecast/state_space_fit.hpp>
+#include <sdekit/forecast/transform.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -12,10 +13,12 @@
 
 namespace sdekit {
 
-/// A Gaussian forecast of the observation at each horizon: N(mean[k], sd[k]²).
+/// A Gaussian forecast at each horizon: N(mean[k], sd[k]²) for transform.forward(observation) — the observation
+/// itself with the default identity transform; otherwise scored on the original scale (crps_transformed_normal).
 struct GaussianForecast {
   std::vector<double> mean;  ///< one per horizon
   std::vector<double> sd;    ///< one per horizon
+  Transform transform;       ///< the scale of mean and sd (identity: the observations')
 };
 
 /// forecaster(train_times, train_values, horizons in time units) → one Gaussian per horizon; train_values may hold
@@ -31,7 +34,8 @@ struct GaussianBacktestOptions {
   std::function<void(double)> progress;               ///< called with the fraction of origins done
 };
 
-/// One origin's forecasts and scores (NaN where the outcome is missing or beyond the series).
+/// One origin's forecasts and scores (NaN where the outcome is missing or beyond the series); mean and sd are on the
+/// forecaster's scale (GaussianForecast::transform), outcome and CRPS on the original one.
 struct OriginScores {
   std::size_t origin = 0;       ///< index of the last training observation
   double time = 0.0;            ///< its time
@@ -67,5 +71,9 @@ GaussianForecaster ar1_forecaster();
 /// forecast by forecast_state_space from the end of its filter.
 GaussianForecaster state_space_forecaster(
     std::function<StateSpaceFit(std::span<const double>, std::span<const double>)> fit);
+
+/// A forecaster of transform.forward(values): the training values are transformed (NaN kept) before `inner` sees
+/// them, and its forecasts are marked with the transform, so the backtest scores them on the original scale.
+GaussianForecaster transformed_forecaster(const Transform& transform, GaussianForecaster inner);
 
 }  // namespace sdekit

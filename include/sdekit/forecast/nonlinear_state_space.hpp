@@ -92,7 +92,7 @@ struct ParticleFilterResult {
   std::size_t observations = 0;                ///< observed scalar values
   std::vector<Eigen::VectorXd> filtered_mean;  ///< weighted particle mean at each t_k (before resampling)
   std::vector<double> effective_sample_size;   ///< (Σw)²/Σw² at each t_k (N where nothing was observed)
-  std::size_t failed_particles = 0;            ///< particle-steps whose state or weight was not finite (weight 0)
+  std::size_t failed_particles = 0;  ///< particles lost (non-finite state or weight: weight 0), summed over the times
 };
 
 namespace detail {
