@@ -72,5 +72,51 @@ int main() {
   // bt.rows[k]: coverage, crps, mae of k + 1 steps ahead, and the naive random walk's on the same origins
   //]
   check(bt.origins > 0 && bt.rows[0].crps > 0, "the backtest scored some origins");
+
+  // The same double well seen through noise: every 0.5 time units, y = x + ε with sd 0.2 (deterministic noise).
+  std::vector<double> ts, ys;
+  for (std::size_t k = 0; k < t.size(); k += 50) {
+    ts.push_back(t[k]);
+    ys.push_back(x[k] + 0.2 * sdekit::standard_normal(7, 0, k, 0));
+  }
+  //[ nonlinear_state_space
+  // dX = (α X − β X³) dt + σ dW observed as Y = X + ε, ε ~ N(0, τ²): a grey-box model with a fixed-size state.
+  using State = Eigen::Matrix<double, 1, 1>;
+  auto double_well = [](const Eigen::VectorXd& p) {
+    return sdekit::make_nonlinear_sde_model(
+        [a = p[0], b = p[1]](const State& s, double) -> State { return State(a * s[0] - b * s[0] * s[0] * s[0]); },
+        [sigma = p[2]](const State&, double) -> State { return State(sigma); },
+        [](const State& s, double) { return s[0]; },        // observation function h(x, t)
+        Eigen::MatrixXd::Constant(1, 1, p[3] * p[3]),       // observation noise covariance R
+        State(0.0), Eigen::MatrixXd::Constant(1, 1, 1.0));  // X(t_0) ~ N(0, 1)
+  };
+  const Eigen::Vector4d guess(1.0, 1.0, 0.5, 0.3);
+  const double ekf_ll = sdekit::extended_kalman_filter(double_well(guess), ts, ys).log_likelihood;
+  sdekit::ParticleFilterOptions pf;
+  pf.particles = 2000;
+  pf.seed = 3;
+  const double pf_ll = sdekit::particle_filter(double_well(guess), ts, ys, pf).log_likelihood;
+  const sdekit::ParameterSpec well_spec{
+      {"alpha", "beta", "sigma", "tau"}, guess, Eigen::Vector4d(-5, 0, 0.01, 0.01), Eigen::Vector4d(5, 5, 5, 5)};
+  const sdekit::FitResult well = sdekit::fit_nonlinear_ekf(ts, ys, double_well, well_spec);
+  //]
+  check(std::abs(ekf_ll - pf_ll) < 5.0, "the EKF and particle filter log-likelihoods are close on the double well");
+  check(well.parameter("beta") > 0 && well.parameter("sigma") > 0.3 && well.parameter("sigma") < 1.2,
+        "the EKF fit finds a double well with sigma near 0.7");
+
+  //[ transform
+  // Model log y, forecast on the log scale, and report and score on the original scale.
+  const std::vector<double> yt{0, 1, 2, 3, 4, 5}, sales{10, 12, 11, 14, 13, 15};
+  const std::vector<double> log_sales = sdekit::transform_values(sdekit::log_transform(), sales);
+  const sdekit::LinearSdeModel level = sdekit::local_level_model(0.1, 0.05);
+  const sdekit::KalmanResult filtered = sdekit::kalman_filter(level, yt, log_sales);
+  const std::vector<double> next{1.0};
+  const sdekit::StateSpaceForecast on_log = sdekit::forecast_state_space(level, filtered, next);
+  const sdekit::Forecast on_sales = sdekit::back_transform(sdekit::log_transform(), on_log, yt.back());
+  const double score = sdekit::crps_transformed_normal(sdekit::log_transform(), on_log.mean[0](0), on_log.sd(0), 16.0);
+  //]
+  check(on_sales.points[0].median > 13 && on_sales.points[0].median < 16 && score > 0 && score < 5,
+        "the back-transformed forecast of the log local level is near the last values");
+
   return sdekit_snippets::failures;
 }

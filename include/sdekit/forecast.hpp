@@ -7,3 +7,6 @@
 #include <sdekit/forecast/state_space.hpp>
 #include <sdekit/forecast/state_space_fit.hpp>
 #include <sdekit/forecast/diagnostics.hpp>
+#include <sdekit/forecast/nonlinear_state_space.hpp>
+#include <sdekit/forecast/transform.hpp>
+#include <sdekit/forecast/backtest.hpp>

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <numbers>
 #include <string>
 
 namespace sdekit {
@@ -398,6 +399,64 @@ LinearSdeModel local_linear_trend_model(double sigma_level, double sigma_slope, 
   m.initial.diffuse_covariance(0, 0) = 1.0;
   if (slope_rate > 0) m.initial.covariance(1, 1) = sigma_slope * sigma_slope / (2 * slope_rate);
   else m.initial.diffuse_covariance(1, 1) = 1.0;
+  return m;
+}
+
+LinearSdeModel multivariate_ou_model(const Eigen::MatrixXd& kappa, const Eigen::VectorXd& mu,
+                                     const Eigen::MatrixXd& sigma, const Eigen::MatrixXd& C, const Eigen::MatrixXd& R) {
+  constexpr const char* where = "sdekit::multivariate_ou_model";
+  const Eigen::Index n = kappa.rows();
+  require(n >= 1 && kappa.cols() == n && kappa.allFinite(), where, "kappa", kappa,
+          "must be a finite square matrix with at least one row");
+  require(mu.size() == n && mu.allFinite(), where, "mu.size()", mu.size(),
+          "must equal the number of states " + std::to_string(n) + " (finite values)");
+  require(sigma.rows() == n && sigma.cols() >= 1 && sigma.allFinite(), where, "sigma.rows()", sigma.rows(),
+          "must equal the number of states " + std::to_string(n) + " (finite, at least one column)");
+  const std::complex<double> slowest = rightmost_eigenvalue(-kappa);
+  require(slowest.real() < 0, where, "kappa", kappa,
+          "is not mean-reverting: it has the eigenvalue " + complex_text(-slowest) +
+              ", whose real part is not positive");
+  LinearSdeModel m;
+  m.A = -kappa;
+  m.b = kappa * mu;
+  m.G = sigma;
+  m.C = C.size() ? C : Eigen::MatrixXd(Eigen::MatrixXd::Identity(n, n));
+  require(m.C.cols() == n, where, "C.cols()", m.C.cols(), "must equal the number of states " + std::to_string(n));
+  const Eigen::Index p = m.C.rows();
+  m.R = R.size() ? R : Eigen::MatrixXd(Eigen::MatrixXd::Zero(p, p));
+  m.initial.kind = InitialLaw::Kind::stationary;
+  validate_model(m, where);
+  return m;
+}
+
+LinearSdeModel seasonal_model(double period, int harmonics, double sigma, double damping) {
+  constexpr const char* where = "sdekit::seasonal_model";
+  require(std::isfinite(period) && period > 0, where, "period", period, "must be finite and positive");
+  require(harmonics >= 1 && harmonics <= 64, where, "harmonics", harmonics, "must be in [1, 64]");
+  require(std::isfinite(sigma) && sigma >= 0, where, "sigma", sigma, "must be finite and non-negative");
+  require(std::isfinite(damping) && damping >= 0, where, "damping", damping, "must be finite and non-negative");
+  const Eigen::Index n = 2 * harmonics;
+  LinearSdeModel m;
+  m.A = Eigen::MatrixXd::Zero(n, n);
+  m.C = Eigen::MatrixXd::Zero(1, n);
+  for (int j = 0; j < harmonics; ++j) {
+    const double omega = 2.0 * std::numbers::pi * (j + 1) / period;
+    const Eigen::Index i = 2 * j;
+    m.A(i, i) = m.A(i + 1, i + 1) = -damping;
+    m.A(i, i + 1) = omega;  // e^{AΔ} rotates (s, s*) by −ωΔ: s ← s cos ωΔ + s* sin ωΔ, as statsmodels writes it
+    m.A(i + 1, i) = -omega;
+    m.C(0, i) = 1.0;
+  }
+  m.G = sigma * Eigen::MatrixXd::Identity(n, n);
+  m.R = Eigen::MatrixXd::Zero(1, 1);
+  if (damping > 0) {
+    m.initial.kind = InitialLaw::Kind::stationary;
+  } else {
+    m.initial.kind = InitialLaw::Kind::given;
+    m.initial.mean = Eigen::VectorXd::Zero(n);
+    m.initial.covariance = Eigen::MatrixXd::Zero(n, n);
+    m.initial.diffuse_covariance = Eigen::MatrixXd::Identity(n, n);
+  }
   return m;
 }
 

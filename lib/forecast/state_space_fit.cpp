@@ -106,6 +106,55 @@ StateSpaceFit fit_state_space(std::span<const double> times, std::span<const dou
   return out;
 }
 
+StateSpaceFit fit_state_space(std::span<const double> times, const Eigen::MatrixXd& observations,
+                              const StateSpaceBuilder& builder, const ParameterSpec& spec, const FitOptions& options) {
+  constexpr const char* where = "sdekit::fit_state_space";
+  require(static_cast<std::size_t>(observations.rows()) == times.size(), where, "observations.rows()",
+          observations.rows(), "must equal times.size() = " + std::to_string(times.size()));
+  require(observations.cols() >= 1, where, "observations.cols()", observations.cols(), "must be at least 1");
+  std::size_t observed = 0;
+  for (Eigen::Index i = 0; i < observations.size(); ++i) observed += std::isnan(observations.data()[i]) ? 0 : 1;
+  require(observed >= 3, where, "observed values", observed, "must be at least 3");
+  require(static_cast<bool>(builder), where, "builder", "empty", "must be callable");
+  (void)kalman_filter(builder(spec.initial), times, observations);  // bad times or shapes throw here, named
+  const std::function<double(const Eigen::VectorXd&)> objective = [&](const Eigen::VectorXd& theta) {
+    try {
+      return kalman_filter(builder(theta), times, observations).log_likelihood;
+    } catch (const std::invalid_argument&) {
+      return -inf;
+    }
+  };
+  StateSpaceFit out;
+  out.fit = detail::maximise_log_likelihood(objective, spec, observed, options, where);
+  out.fit.kind = ModelKind::custom;
+  out.fit.model = "linear state-space SDE";
+  out.model = builder(out.fit.parameters);
+  out.filter = kalman_filter(out.model, times, observations);
+  return out;
+}
+
+StateSpaceFit fit_local_level_plus_seasonal(std::span<const double> times, std::span<const double> values,
+                                            double period, int harmonics, const FitOptions& options) {
+  constexpr const char* where = "sdekit::fit_local_level_plus_seasonal";
+  validate(times, values, where);
+  (void)seasonal_model(period, harmonics, 0.0);  // period and harmonics checked here, named
+  const Moments m = moments(times, values);
+  const double s = std::sqrt(0.5 * m.increment_rate * m.mean_step);
+  ParameterSpec spec;
+  spec.names = {"sigma_level", "sigma_seasonal", "sigma_obs"};
+  spec.initial = Eigen::Vector3d(s / std::sqrt(m.mean_step), 0.1 * s / std::sqrt(m.mean_step), s / std::sqrt(2.0));
+  spec.lower = Eigen::Vector3d(0.0, 0.0, 0.0);
+  spec.upper = Eigen::Vector3d(inf, inf, inf);
+  StateSpaceFit out = fit_state_space(
+      times, values,
+      [period, harmonics](const Eigen::VectorXd& p) {
+        return sum_of_components({local_level_model(p[0], p[2]), seasonal_model(period, harmonics, p[1])});
+      },
+      spec, options);
+  out.fit.model = "local level + seasonal";
+  return out;
+}
+
 StateSpaceFit fit_local_level(std::span<const double> times, std::span<const double> values,
                               const FitOptions& options) {
   constexpr const char* where = "sdekit::fit_local_level";

@@ -1,14 +1,17 @@
 // The CSV time-series reader. Line-based: a quoted field may contain the delimiter and doubled quotes but not a
 // line break. Everything is checked and reported with its position; nothing is assumed about the input, since
 // the fuzz target (tests/fuzz) feeds it arbitrary bytes.
+#include <sdekit/core/errors.hpp>
 #include <sdekit/forecast/timeseries_csv.hpp>
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 #include <string_view>
 #include <system_error>
@@ -134,6 +137,30 @@ class Reader {
     }
   }
 
+  // The period of a composite time: 1 … periods_per_year, a month name (12 periods) or Q1 … Q4 (4 periods); 0 if
+  // it is none of them.
+  std::size_t parse_period(std::string_view s) const {
+    s = trim(s);
+    double v = 0.0;
+    if (parse_number(s, v))
+      return v == std::floor(v) && v >= 1 && v <= static_cast<double>(options_.periods_per_year)
+                 ? static_cast<std::size_t>(v)
+                 : 0;
+    std::string lower;
+    for (char c : s) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (options_.periods_per_year == 12) {
+      static const char* months[12] = {"january", "february", "march",     "april",   "may",      "june",
+                                       "july",    "august",   "september", "october", "november", "december"};
+      for (std::size_t m = 0; m < 12; ++m) {
+        const std::string_view full = months[m];
+        if (lower == full || (lower.size() == 3 && full.substr(0, 3) == lower)) return m + 1;
+      }
+    }
+    if (options_.periods_per_year == 4 && lower.size() == 2 && lower[0] == 'q' && lower[1] >= '1' && lower[1] <= '4')
+      return static_cast<std::size_t>(lower[1] - '0');
+    return 0;
+  }
+
   static bool is_missing(std::string_view s) {
     s = trim(s);
     return s.empty() || s == "NA" || s == "na" || s == "N/A";
@@ -161,7 +188,11 @@ class Reader {
       ++line_number;
       return true;
     };
-    auto blank = [](std::string_view line) { return trim(line).empty(); };
+    // Blank lines, and comment lines when a comment character is set, carry no data anywhere in the file.
+    auto blank = [&](std::string_view line) {
+      const std::string_view t = trim(line);
+      return t.empty() || (options_.comment != '\0' && t.front() == options_.comment);
+    };
 
     // The header: the first line that is not blank.
     std::string_view line;
@@ -199,18 +230,26 @@ class Reader {
       if (it == column_of.end()) fail(header_line, 0, "no column named " + shown(name) + " in the header");
       return it->second;
     };
-    const std::size_t time_col = options_.time_column.empty() ? 0 : find(options_.time_column);
+    const bool composite = !options_.year_column.empty();
+    if (composite && options_.period_column.empty())
+      fail(header_line, 0, "year_column is set but period_column is empty: a composite time needs both");
+    if (composite && options_.periods_per_year < 1) fail(header_line, 0, "periods_per_year must be at least 1");
+    const std::size_t time_col =
+        composite ? find(options_.year_column) : (options_.time_column.empty() ? 0 : find(options_.time_column));
+    const std::size_t period_col = composite ? find(options_.period_column) : time_col;
+    if (composite && period_col == time_col) fail(header_line, 0, "year_column and period_column must differ");
+    auto is_time = [&](std::size_t c) { return c == time_col || c == period_col; };
     std::vector<std::size_t> value_cols;
     if (options_.value_columns.empty()) {
       for (std::size_t c = 0; c < header.size(); ++c)
-        if (c != time_col) value_cols.push_back(c);
+        if (!is_time(c)) value_cols.push_back(c);
     } else {
       for (const std::string& name : options_.value_columns) value_cols.push_back(find(name));
     }
     if (value_cols.empty()) fail(header_line, 0, "no value column: the header has only the time column");
     for (std::size_t c : value_cols)
-      if (c == time_col) fail(header_line, c + 1, "the time column cannot also be a value column");
-    ts.time_name = header[time_col].text;
+      if (is_time(c)) fail(header_line, c + 1, "the time column cannot also be a value column");
+    ts.time_name = composite ? header[time_col].text + "+" + header[period_col].text : header[time_col].text;
     for (std::size_t c : value_cols) ts.names.push_back(header[c].text);
     ts.values.resize(value_cols.size());
 
@@ -227,8 +266,21 @@ class Reader {
                  std::to_string(fields.size()));
       double t = 0.0;
       const std::string& tt = fields[time_col].text;
-      if (trim(tt).empty()) fail(line_number, time_col + 1, "empty time");
-      if (!parse_time(tt, t)) {
+      if (trim(tt).empty()) fail(line_number, time_col + 1, composite ? "empty year" : "empty time");
+      if (composite) {
+        double year = 0.0;
+        if (!parse_number(tt, year) || year != std::floor(year))
+          fail(line_number, time_col + 1, "year " + shown(tt) + " is not a whole number");
+        const std::string& pt = fields[period_col].text;
+        const std::size_t period = parse_period(pt);
+        if (period == 0)
+          fail(line_number, period_col + 1,
+               "period " + shown(pt) + " is not 1 ... " + std::to_string(options_.periods_per_year) +
+                   (options_.periods_per_year == 12  ? " or a month name"
+                    : options_.periods_per_year == 4 ? " or Q1 ... Q4"
+                                                     : ""));
+        t = year + static_cast<double>(period - 1) / static_cast<double>(options_.periods_per_year);
+      } else if (!parse_time(tt, t)) {
         const char* expected = options_.time_format == TimeFormat::number ? "a number"
                                : options_.time_format == TimeFormat::date ? "a date YYYY-MM-DD or YYYYMMDD"
                                                                           : "a number or a date YYYY-MM-DD / YYYYMMDD";
@@ -246,6 +298,10 @@ class Reader {
         const std::size_t c = value_cols[k];
         const std::string& v = fields[c].text;
         if (is_missing(v)) {
+          if (options_.missing == MissingValues::keep) {
+            row[k] = std::numeric_limits<double>::quiet_NaN();
+            continue;
+          }
           if (options_.missing == MissingValues::refuse)
             fail(line_number, c + 1,
                  "empty value in column " + shown(header[c].text) + " (ask for MissingValues::drop to drop such rows)");
@@ -286,6 +342,30 @@ long long days_from_civil(long long y, unsigned m, unsigned d) {
 bool leap(long long y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 }  // namespace
+
+TimeSeries stack_periods(const TimeSeries& wide, const std::string& name) {
+  constexpr const char* where = "sdekit::stack_periods";
+  detail::require(!wide.values.empty(), where, "wide.values.size()", wide.values.size(), "must be positive");
+  for (std::size_t c = 0; c < wide.values.size(); ++c)
+    detail::require(wide.values[c].size() == wide.times.size(), where, "wide.values[" + std::to_string(c) + "].size()",
+                    wide.values[c].size(), "must equal wide.times.size() = " + std::to_string(wide.times.size()));
+  for (std::size_t i = 1; i < wide.times.size(); ++i)
+    detail::require(wide.times[i] >= wide.times[i - 1] + 1.0 - 1e-9, where, "wide.times[" + std::to_string(i) + "]",
+                    wide.times[i], "must be at least one (year) after the previous row, or the periods would overlap");
+  TimeSeries out;
+  out.source = wide.source;
+  out.time_name = wide.time_name;
+  out.names = {name};
+  out.values.resize(1);
+  out.dropped = wide.dropped;
+  const double periods = static_cast<double>(wide.values.size());
+  for (std::size_t i = 0; i < wide.times.size(); ++i)
+    for (std::size_t c = 0; c < wide.values.size(); ++c) {
+      out.times.push_back(wide.times[i] + static_cast<double>(c) / periods);
+      out.values[0].push_back(wide.values[c][i]);
+    }
+  return out;
+}
 
 bool parse_iso_date(std::string_view s, DateUnit unit, double& out) {
   auto digits = [&](std::size_t from, std::size_t count, unsigned& value) {

@@ -349,3 +349,93 @@ TEST_CASE("model families: CARMA stationarity and bad input are refused naming t
   check_throws_naming([&] { rts_smoother(f); }, "filtered.diffuse[0]");
   CHECK(std::isfinite(forecast_state_space(local_linear_trend_model(1.0, 0.1, 0.0, 0.5), f, t).sd(2)));
 }
+
+namespace {
+// The first `years` years of the monthly El Niño SST (tests/data/elnino/elnino.csv, one row per year), in order.
+std::vector<double> elnino_months(std::size_t years) {
+  const TimeSeries wide = read_time_series(std::string(SDEKIT_TEST_DATA_DIR) + "/elnino/elnino.csv");
+  std::vector<double> y;
+  for (std::size_t r = 0; r < years; ++r)
+    for (std::size_t month = 0; month < 12; ++month) y.push_back(wide.values[month][r]);
+  return y;
+}
+}  // namespace
+
+TEST_CASE("seasonal: local level + trigonometric seasonal equals statsmodels' UnobservedComponents (El Nino)") {
+  // tests/data/elnino/seasonal_reference.txt, made by seasonal_reference.py (statsmodels 0.13.5, exact diffuse
+  // initialisation): level="llevel", freq_seasonal period 12 with 2 harmonics, first 240 months, at σ²_ε = 0.3,
+  // σ²_level = 0.2, σ²_seasonal = 0.01. The continuous undamped seasonal at unit steps is that discrete component.
+  const std::vector<double> y = elnino_months(20);
+  std::vector<double> t(y.size());
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<double>(i);
+  const LinearSdeModel m =
+      sum_of_components({local_level_model(std::sqrt(0.2), std::sqrt(0.3)), seasonal_model(12.0, 2, std::sqrt(0.01))});
+  const KalmanResult f = kalman_filter(m, t, y);
+  CHECK(std::abs(f.log_likelihood - -255.044402003385) < 1e-6);
+  CHECK(f.diffuse_observations == 5);  // level + 4 seasonal states
+  auto gaps = y;
+  for (std::size_t i = 30; i < 45; ++i) gaps[i] = missing;
+  gaps[100] = missing;
+  CHECK(std::abs(kalman_filter(m, t, gaps).log_likelihood - -239.492708813172) < 1e-6);
+  // The same data with a period of 12.5 (a wrong period) gives a clearly different likelihood.
+  const LinearSdeModel wrong =
+      sum_of_components({local_level_model(std::sqrt(0.2), std::sqrt(0.3)), seasonal_model(12.5, 2, std::sqrt(0.01))});
+  CHECK(std::abs(kalman_filter(wrong, t, y).log_likelihood - f.log_likelihood) > 1.0);
+}
+
+TEST_CASE("seasonal: the transition is a rotation with Q = σ²Δ I; damped, the stationary variance is σ²/(2λ)") {
+  const double period = 7.0, sigma = 0.3, delta = 2.5;
+  const Discretisation d = discretise(seasonal_model(period, 1, sigma), delta);
+  const double angle = 2 * std::numbers::pi / period * delta;
+  CHECK(d.Phi(0, 0) == doctest::Approx(std::cos(angle)).epsilon(1e-12));
+  CHECK(d.Phi(0, 1) == doctest::Approx(std::sin(angle)).epsilon(1e-12));
+  CHECK(d.Phi(1, 0) == doctest::Approx(-std::sin(angle)).epsilon(1e-12));
+  CHECK(d.Q(0, 0) == doctest::Approx(sigma * sigma * delta).epsilon(1e-12));
+  CHECK(std::abs(d.Q(0, 1)) < 1e-14);
+  const double lambda = 0.4;
+  const InitialLaw law = resolve_initial_law(seasonal_model(period, 3, sigma, lambda));
+  for (Eigen::Index i = 0; i < 6; ++i) CHECK(law.covariance(i, i) == doctest::Approx(sigma * sigma / (2 * lambda)));
+  CHECK(law.covariance.cwiseAbs().sum() == doctest::Approx(6 * sigma * sigma / (2 * lambda)));
+}
+
+TEST_CASE("multivariate OU: diagonal κ equals two independent scalar OU likelihoods; a general κ its closed mean") {
+  const std::vector<double> t = irregular_times(60, 17);
+  const Eigen::Vector2d kappa(0.7, 2.0), mu(1.0, -3.0), sigma(0.5, 1.5);
+  const LinearSdeModel m =
+      multivariate_ou_model(kappa.asDiagonal(), mu, Eigen::MatrixXd(sigma.asDiagonal()));  // observes both states
+  RandomStream rng(18, 0, 0);
+  Eigen::MatrixXd y(static_cast<Eigen::Index>(t.size()), 2);
+  for (Eigen::Index k = 0; k < y.rows(); ++k)
+    for (Eigen::Index j = 0; j < 2; ++j) y(k, j) = mu[j] + rng.normal();
+  double expected = 0;
+  for (Eigen::Index j = 0; j < 2; ++j) {
+    std::vector<double> x(t.size());
+    for (std::size_t k = 0; k < t.size(); ++k) x[k] = y(static_cast<Eigen::Index>(k), j);
+    const double v = sigma[j] * sigma[j] / (2 * kappa[j]);  // stationary density of the first value
+    expected += -0.5 * (std::log(2 * std::numbers::pi * v) + (x[0] - mu[j]) * (x[0] - mu[j]) / v) +
+                ou_log_likelihood(t, x, kappa[j], mu[j], sigma[j]);
+  }
+  CHECK(kalman_filter(m, t, y).log_likelihood == doctest::Approx(expected).epsilon(1e-10));
+  // A coupled κ: the mean transition is μ + e^{−κΔ}(x − μ), so c = (I − e^{−κΔ}) μ.
+  const Eigen::Matrix2d coupled = (Eigen::Matrix2d() << 0.5, -1.0, 1.0, 0.5).finished();
+  const Discretisation d = discretise(multivariate_ou_model(coupled, mu, Eigen::Matrix2d::Identity()), 0.8);
+  const Eigen::MatrixXd E = (-coupled * 0.8).exp();
+  CHECK((d.Phi - E).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((d.c - (Eigen::Matrix2d::Identity() - E) * mu).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((resolve_initial_law(multivariate_ou_model(coupled, mu, Eigen::Matrix2d::Identity())).mean - mu)
+            .cwiseAbs()
+            .maxCoeff() < 1e-12);
+}
+
+TEST_CASE("multivariate OU and seasonal: bad input is refused naming the argument") {
+  const Eigen::Matrix2d explosive = (Eigen::Matrix2d() << 0.5, 0.0, 0.0, -0.1).finished();
+  check_throws_naming([&] { (void)multivariate_ou_model(explosive, Eigen::Vector2d::Zero(), Eigen::Matrix2d::Identity()); },
+                      "kappa");
+  check_throws_naming(
+      [&] { (void)multivariate_ou_model(Eigen::Matrix2d::Identity(), Eigen::Vector3d::Zero(), Eigen::Matrix2d::Identity()); },
+      "mu.size()");
+  check_throws_naming([] { (void)seasonal_model(0.0, 1, 1.0); }, "period");
+  check_throws_naming([] { (void)seasonal_model(12.0, 0, 1.0); }, "harmonics");
+  check_throws_naming([] { (void)seasonal_model(12.0, 1, -1.0); }, "sigma");
+  check_throws_naming([] { (void)seasonal_model(12.0, 1, 1.0, -0.5); }, "damping");
+}

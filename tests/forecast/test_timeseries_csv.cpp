@@ -207,3 +207,69 @@ TEST_CASE("a directory given as the path is an error naming the path") {
     CHECK(std::string(e.what()).find(std::string(SDEKIT_TEST_DATA_DIR) + ":0:0: is a directory, not a file") == 0);
   }
 }
+
+TEST_CASE("comment lines are skipped anywhere; '\\0' turns them off") {
+  const std::string text = "# monthly data\n# source: somewhere\nt,x\n1,2\n  # a note between rows\n2,3\n3,4\n";
+  const TimeSeries ts = parse_time_series(text, "mem.csv");
+  CHECK(ts.size() == 3);
+  CHECK(ts.values[0][2] == 4.0);
+  CsvReadOptions off;
+  off.comment = '\0';
+  // Without comments the first line, "# monthly data", is a one-column header.
+  expect_error(text, 1, 0, "no value column", off);
+}
+
+TEST_CASE("a time from year and month (numbers or names) or year and quarter, several value columns") {
+  CsvReadOptions monthly;
+  monthly.year_column = "year";
+  monthly.period_column = "month";
+  const TimeSeries m = parse_time_series(
+      "year,month,a,b\n1990,11,1,10\n1990,Dec,2,20\n1991,january,3,30\n1991,2,4,40\n", "mem.csv", monthly);
+  REQUIRE(m.size() == 4);
+  CHECK(m.time_name == "year+month");
+  CHECK(m.names == std::vector<std::string>{"a", "b"});
+  CHECK(m.times[0] == doctest::Approx(1990 + 10.0 / 12));
+  CHECK(m.times[1] == doctest::Approx(1990 + 11.0 / 12));
+  CHECK(m.times[2] == 1991.0);
+  CHECK(m.times[3] == doctest::Approx(1991 + 1.0 / 12));
+  CHECK(m.values[1][3] == 40.0);
+  CsvReadOptions quarterly;
+  quarterly.year_column = "Y";
+  quarterly.period_column = "Q";
+  quarterly.periods_per_year = 4;
+  quarterly.value_columns = {"gdp"};
+  const TimeSeries q =
+      parse_time_series("Y,Q,gdp,other\n2000,Q3,1.5,x\n2000,4,1.6,y\n2001,q1,1.7,z\n", "mem.csv", quarterly);
+  CHECK(q.times == std::vector<double>{2000.5, 2000.75, 2001.0});
+  CHECK(q.values[0] == std::vector<double>{1.5, 1.6, 1.7});
+  expect_error("year,month,a\n1990,13,1\n", 2, 2, "period \"13\" is not 1 ... 12 or a month name", monthly);
+  expect_error("year,month,a\n1990,Smarch,1\n", 2, 2, "is not 1 ... 12", monthly);
+  expect_error("year,month,a\n1990.5,1,1\n", 2, 1, "is not a whole number", monthly);
+  expect_error("year,month,a\n1990,2,1\n1990,1,2\n", 3, 1, "times must increase strictly", monthly);
+  expect_error("Y,Q,gdp\n2000,Q5,1\n", 2, 2, "Q1 ... Q4", quarterly);
+  CsvReadOptions half = monthly;
+  half.period_column.clear();
+  expect_error("year,month,a\n1990,1,1\n", 1, 0, "period_column is empty", half);
+}
+
+TEST_CASE("missing values kept as NaN; a wide table of months stacked into one series (El Nino)") {
+  CsvReadOptions keep;
+  keep.missing = MissingValues::keep;
+  const TimeSeries k = parse_time_series("t,x\n1,2\n2,NA\n3,\n4,5\n", "mem.csv", keep);
+  REQUIRE(k.size() == 4);
+  CHECK(std::isnan(k.values[0][1]));
+  CHECK(std::isnan(k.values[0][2]));
+  CHECK(k.dropped.empty());
+
+  const TimeSeries wide = read_time_series(std::string(SDEKIT_TEST_DATA_DIR) + "/elnino/elnino.csv");
+  CHECK(wide.names.size() == 12);
+  const TimeSeries sst = stack_periods(wide, "sst");
+  REQUIRE(sst.size() == 61 * 12);
+  CHECK(sst.names == std::vector<std::string>{"sst"});
+  CHECK(sst.times[13] == doctest::Approx(1951 + 1.0 / 12));
+  CHECK(sst.values[0][13] == 25.28);  // February 1951
+  CHECK(sst.values[0].back() == wide.values[11].back());
+  TimeSeries bad = wide;
+  bad.values[3].pop_back();
+  CHECK_THROWS_AS(stack_periods(bad), std::invalid_argument);
+}

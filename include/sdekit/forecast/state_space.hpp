@@ -111,6 +111,20 @@ LinearSdeModel local_linear_trend_model(double sigma_level, double sigma_slope, 
 LinearSdeModel carma_model(const Eigen::VectorXd& ar, const Eigen::VectorXd& ma, double sigma, double mu,
                            double sigma_obs = 0.0);
 
+/// Multivariate Ornstein–Uhlenbeck: dX = κ(μ − X) dt + Σ dW (n states, Σ n × m), observed as Y = C X + ε with
+/// ε ~ N(0, R); C empty observes every state (identity), R empty is no observation noise. Stationary start; throws
+/// std::invalid_argument naming "kappa" unless every eigenvalue of κ has a positive real part.
+LinearSdeModel multivariate_ou_model(const Eigen::MatrixXd& kappa, const Eigen::VectorXd& mu,
+                                     const Eigen::MatrixXd& sigma, const Eigen::MatrixXd& C = {},
+                                     const Eigen::MatrixXd& R = {});
+
+/// A stochastic trigonometric seasonal component of period P (in the time unit): for harmonic j = 1 … harmonics a
+/// pair (s_j, s*_j) with d(s_j, s*_j) = [[−λ, ω_j], [−ω_j, −λ]] (s_j, s*_j) dt + σ dW_j, ω_j = 2πj/P, observed as
+/// Σ_j s_j (no observation noise; add it with sum_of_components). λ = damping ≥ 0: 0 is a seasonal pattern that
+/// drifts like a random walk, with a diffuse start (at unit steps exactly the discrete trigonometric seasonal of
+/// statsmodels' UnobservedComponents freq_seasonal); λ > 0 a stationary, decaying one.
+LinearSdeModel seasonal_model(double period, int harmonics, double sigma, double damping = 0.0);
+
 /// The sum of independent components observed together: Y = Σᵢ (Cᵢ Xᵢ + dᵢ) + ε with R = Σᵢ Rᵢ; the state stacks
 /// the components' states (block-diagonal A and G) and their initial laws (stationary ones solved here). Every
 /// component must observe the same number of values. Example: local_level_model + carma_model(κ, …, μ = 0) is a

@@ -30,6 +30,18 @@ StateSpaceFit fit_state_space(std::span<const double> times, std::span<const dou
                               const StateSpaceBuilder& builder, const ParameterSpec& spec,
                               const FitOptions& options = {});
 
+/// Maximises the Kalman log-likelihood of builder(θ) over several observed components at once (rows: times,
+/// columns: the p components, NaN = missing), e.g. a multivariate_ou_model.
+StateSpaceFit fit_state_space(std::span<const double> times, const Eigen::MatrixXd& observations,
+                              const StateSpaceBuilder& builder, const ParameterSpec& spec,
+                              const FitOptions& options = {});
+
+/// A local level plus a trigonometric seasonal of the given period and harmonics (seasonal_model, undamped,
+/// diffuse) plus observation noise: parameters (sigma_level, sigma_seasonal, sigma_obs). At unit steps the
+/// continuous model is statsmodels' UnobservedComponents(level="llevel", freq_seasonal=[{period, harmonics}]).
+StateSpaceFit fit_local_level_plus_seasonal(std::span<const double> times, std::span<const double> values,
+                                            double period, int harmonics, const FitOptions& options = {});
+
 /// Continuous local level (local_level_model), parameters (sigma_level, sigma_obs).
 StateSpaceFit fit_local_level(std::span<const double> times, std::span<const double> values,
                               const FitOptions& options = {});

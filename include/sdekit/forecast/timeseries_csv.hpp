@@ -27,6 +27,7 @@ enum class DateUnit {
 enum class MissingValues {
   refuse,  ///< throw a CsvError naming the first one
   drop,    ///< drop the whole row and list it in TimeSeries::dropped
+  keep,    ///< keep the row with NaN there: a gap the state-space filters bridge (not listed in dropped)
 };
 
 /// Options of read_time_series.
@@ -38,6 +39,16 @@ struct CsvReadOptions {
   MissingValues missing = MissingValues::refuse;   ///< empty values: refuse or drop the row
   char delimiter = ',';                            ///< field separator
   std::size_t min_observations = 3;                ///< fewer rows than this (after dropping) is an error
+  /// Lines whose first non-blank character is this are comments, skipped anywhere (before the header too);
+  /// '\0': no comment lines.
+  char comment = '#';
+  /// A time built from two columns: when set, the header of the year column (time_column is then ignored), the
+  /// time being year + (period − 1)/periods_per_year — 1987 and month 3 give 1987 + 2/12.
+  std::string year_column;
+  /// With year_column: the header of the period-of-year column, holding 1 … periods_per_year, or month names
+  /// (Jan … Dec, January … December, any case) when periods_per_year is 12, or Q1 … Q4 when it is 4.
+  std::string period_column;
+  std::size_t periods_per_year = 12;  ///< with year_column: 12 (months), 4 (quarters), or any count ≥ 1
 };
 
 /// An empty value found (and its row dropped) while reading.
@@ -81,6 +92,11 @@ TimeSeries read_time_series(const std::string& path, const CsvReadOptions& optio
 
 /// Parses CSV text as read_time_series does; `source` names it in errors. Never crashes, whatever the text.
 TimeSeries parse_time_series(std::string_view text, std::string_view source, const CsvReadOptions& options = {});
+
+/// A "wide" table, one row per year and one value column per period (JAN … DEC, Q1 … Q4), as one series:
+/// values[c][i] becomes the value at times[i] + c / (number of columns), in column order, NaN kept; `name` names the
+/// result's only column. Read the table first with read_time_series (time = the year column).
+TimeSeries stack_periods(const TimeSeries& wide, const std::string& name = "value");
 
 /// Parses an ISO date (YYYY-MM-DD or YYYYMMDD) into `unit`; false (and `out` untouched) if it is not one.
 bool parse_iso_date(std::string_view text, DateUnit unit, double& out);
