@@ -32,7 +32,9 @@
 #include <Eigen/SparseLU>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -221,49 +223,60 @@ bool same_jacobian(const J& a, const J& b) {
   }
 }
 
-/// The factorisation of I − c·J for a declared-linear drift, kept from one solve to the next (one per thread and
-/// Jacobian type): refactorised only when J or c changes, so a constant linear drift at a fixed dt is factorised
-/// once per thread, not once per step and particle.
+/// The factorisations of I − c·J for a declared-linear drift, kept from one solve to the next (per thread and drift
+/// type): refactorised only when J or c changes, so a constant linear drift is factorised once per step size, not
+/// once per step and particle. Up to four (J, c) pairs are kept, replaced in turn: a uniform TimeGrid's steps
+/// t_{k+1} − t_k take a few values that differ in the last bits (t_k = t0 + k·dt is rounded), and they alternate.
 template <class J>
 class LinearStageFactors {
  public:
   /// The factorisation for (jacobian, c), or nullptr when I − c·J is singular; `factorised` says whether it was
   /// computed now.
   const NewtonMatrix<J>* get(const J& jacobian, double c, bool& factorised) {
-    factorised = !(valid_ && c == c_ && same_jacobian(jacobian, jacobian_));
-    if (factorised) {
-      // The pattern analysis of a sparse factorisation belongs to one pattern: start afresh unless it is the same.
-      if constexpr (is_sparse_matrix_v<J>) {
-        if (!valid_ || !same_pattern(jacobian)) matrix_.forget_pattern();
+    for (Entry& e : entries_)
+      if (e.valid && e.c == c && same_jacobian(jacobian, e.jacobian)) {
+        factorised = false;
+        return e.nonsingular ? &e.matrix : nullptr;
       }
-      jacobian_ = jacobian;
-      c_ = c;
-      valid_ = true;
-      nonsingular_ = matrix_.factor(jacobian_, c_);
+    factorised = true;
+    Entry& e = entries_[next_];
+    next_ = (next_ + 1) % entries_.size();
+    // The pattern analysis of a sparse factorisation belongs to one pattern: start afresh unless it is the same.
+    if constexpr (is_sparse_matrix_v<J>) {
+      if (!e.valid || !same_pattern(jacobian, e.jacobian)) e.matrix.forget_pattern();
     }
-    return nonsingular_ ? &matrix_ : nullptr;
+    e.jacobian = jacobian;
+    e.c = c;
+    e.valid = true;
+    e.nonsingular = e.matrix.factor(e.jacobian, c);
+    return e.nonsingular ? &e.matrix : nullptr;
   }
 
  private:
-  bool same_pattern(const J& jacobian) const {
+  struct Entry {
+    J jacobian{};
+    double c = 0;
+    bool valid = false;
+    bool nonsingular = false;
+    NewtonMatrix<J> matrix;
+  };
+  static bool same_pattern(const J& a, const J& b) {
     if constexpr (is_sparse_matrix_v<J>) {
-      if (jacobian.rows() != jacobian_.rows() || jacobian.cols() != jacobian_.cols() ||
-          jacobian.nonZeros() != jacobian_.nonZeros() || !jacobian.isCompressed() || !jacobian_.isCompressed())
+      if (a.rows() != b.rows() || a.cols() != b.cols() || a.nonZeros() != b.nonZeros() || !a.isCompressed() ||
+          !b.isCompressed())
         return false;
-      const auto outer = static_cast<std::size_t>(jacobian.outerSize() + 1);
-      const auto nnz = static_cast<std::size_t>(jacobian.nonZeros());
-      return std::equal(jacobian.outerIndexPtr(), jacobian.outerIndexPtr() + outer, jacobian_.outerIndexPtr()) &&
-             std::equal(jacobian.innerIndexPtr(), jacobian.innerIndexPtr() + nnz, jacobian_.innerIndexPtr());
+      const auto outer = static_cast<std::size_t>(a.outerSize() + 1);
+      const auto nnz = static_cast<std::size_t>(a.nonZeros());
+      return std::equal(a.outerIndexPtr(), a.outerIndexPtr() + outer, b.outerIndexPtr()) &&
+             std::equal(a.innerIndexPtr(), a.innerIndexPtr() + nnz, b.innerIndexPtr());
     } else {
+      (void)a, (void)b;
       return true;
     }
   }
 
-  J jacobian_{};
-  double c_ = 0;
-  bool valid_ = false;
-  bool nonsingular_ = false;
-  NewtonMatrix<J> matrix_;
+  std::array<Entry, 4> entries_;
+  std::size_t next_ = 0;
 };
 
 }  // namespace detail
