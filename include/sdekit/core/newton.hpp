@@ -206,20 +206,27 @@ void check_jacobian_shape(const J& jacobian, const X& x, double t) {
                     "must be " + to_text(x.size()) + "x" + to_text(x.size()) + " (at t = " + to_text(t) + ")");
 }
 
+/// True when two sparse matrices are compressed with the same pattern (sizes, outer and inner indices).
+template <class J>
+bool same_sparse_pattern(const J& a, const J& b) {
+  if (a.rows() != b.rows() || a.cols() != b.cols() || a.nonZeros() != b.nonZeros() || !a.isCompressed() ||
+      !b.isCompressed())
+    return false;
+  const auto outer = static_cast<std::size_t>(a.outerSize() + 1), nnz = static_cast<std::size_t>(a.nonZeros());
+  return std::equal(a.outerIndexPtr(), a.outerIndexPtr() + outer, b.outerIndexPtr()) &&
+         std::equal(a.innerIndexPtr(), a.innerIndexPtr() + nnz, b.innerIndexPtr());
+}
+
 /// True when two Jacobians are the same matrix, entry for entry (a NaN entry never is); sparse ones only when both
 /// are compressed with the same pattern.
 inline bool same_jacobian(double a, double b) { return a == b; }
 template <class J>
 bool same_jacobian(const J& a, const J& b) {
-  if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
   if constexpr (is_sparse_matrix_v<J>) {
-    if (!a.isCompressed() || !b.isCompressed() || a.nonZeros() != b.nonZeros()) return false;
-    const auto outer = static_cast<std::size_t>(a.outerSize() + 1), nnz = static_cast<std::size_t>(a.nonZeros());
-    return std::equal(a.outerIndexPtr(), a.outerIndexPtr() + outer, b.outerIndexPtr()) &&
-           std::equal(a.innerIndexPtr(), a.innerIndexPtr() + nnz, b.innerIndexPtr()) &&
-           std::equal(a.valuePtr(), a.valuePtr() + nnz, b.valuePtr());
+    return same_sparse_pattern(a, b) &&
+           std::equal(a.valuePtr(), a.valuePtr() + static_cast<std::size_t>(a.nonZeros()), b.valuePtr());
   } else {
-    return (a.array() == b.array()).all();
+    return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
   }
 }
 
@@ -243,7 +250,7 @@ class LinearStageFactors {
     next_ = (next_ + 1) % entries_.size();
     // The pattern analysis of a sparse factorisation belongs to one pattern: start afresh unless it is the same.
     if constexpr (is_sparse_matrix_v<J>) {
-      if (!e.valid || !same_pattern(jacobian, e.jacobian)) e.matrix.forget_pattern();
+      if (!e.valid || !same_sparse_pattern(jacobian, e.jacobian)) e.matrix.forget_pattern();
     }
     e.jacobian = jacobian;
     e.c = c;
@@ -260,20 +267,6 @@ class LinearStageFactors {
     bool nonsingular = false;
     NewtonMatrix<J> matrix;
   };
-  static bool same_pattern(const J& a, const J& b) {
-    if constexpr (is_sparse_matrix_v<J>) {
-      if (a.rows() != b.rows() || a.cols() != b.cols() || a.nonZeros() != b.nonZeros() || !a.isCompressed() ||
-          !b.isCompressed())
-        return false;
-      const auto outer = static_cast<std::size_t>(a.outerSize() + 1);
-      const auto nnz = static_cast<std::size_t>(a.nonZeros());
-      return std::equal(a.outerIndexPtr(), a.outerIndexPtr() + outer, b.outerIndexPtr()) &&
-             std::equal(a.innerIndexPtr(), a.innerIndexPtr() + nnz, b.innerIndexPtr());
-    } else {
-      (void)a, (void)b;
-      return true;
-    }
-  }
 
   std::array<Entry, 4> entries_;
   std::size_t next_ = 0;
