@@ -1,8 +1,9 @@
 // stiff_implicit: a stiff 2-D linear system dX = A X dt + s dW (eigenvalues −1 and −10⁴, additive diagonal noise)
 // at dt = 10⁻², 50 times explicit Euler–Maruyama's stability limit, by backward Euler (sdekit::ThetaMethod(1)) with
-// the drift declared linear: one 2×2 LU factorisation and solve per step. The baseline is backward Euler written by
-// hand with (I − dt A)⁻¹ precomputed once (possible because A and dt are constant), so the ratio is the price of
-// the general implicit machinery (per-step factorisation, size and finiteness checks) on the smallest stiff system.
+// the drift declared linear: one solve per step, the 2×2 LU of I − dt A reused while A and dt are unchanged
+// (core/newton.hpp). The baseline is backward Euler written by hand with (I − dt A)⁻¹ precomputed once, so the ratio
+// is the price of the general implicit machinery (the Jacobian functor and its change check, the residual, size and
+// finiteness checks) on the smallest stiff system.
 #include "case_common.hpp"
 
 #include <sdekit/core/drift_jacobian.hpp>

@@ -8,9 +8,9 @@
 // stage at X_n + a h, which a stiff drift would throw far from X_n. Strong order 1, weak order 1. The stage
 // equation is solved by Newton's method (core/newton.hpp); a failed solve throws StepFailed, never leaves a NaN.
 #include <sdekit/core/newton.hpp>
-#include <sdekit/core/step_failed.hpp>
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/detail/noise_term.hpp>
+#include <sdekit/detail/theta_stage.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -22,14 +22,12 @@ namespace sdekit {
 class DriftImplicitMilstein {
  public:
   /// θ ∈ [0, 1] and the Newton policy; throws std::invalid_argument naming the argument otherwise.
-  explicit DriftImplicitMilstein(double theta = 1.0, NewtonOptions newton = {}) : theta_(theta), newton_(newton) {
-    detail::require(theta >= 0 && theta <= 1, "sdekit::DriftImplicitMilstein", "theta", theta, "must lie in [0, 1]");
-    check_newton_options(newton, "sdekit::DriftImplicitMilstein");
-  }
+  explicit DriftImplicitMilstein(double theta = 1.0, NewtonOptions newton = {})
+      : stage_(theta, newton, "sdekit::DriftImplicitMilstein") {}
   /// θ.
-  double theta() const { return theta_; }
+  double theta() const { return stage_.theta(); }
   /// The Newton policy.
-  const NewtonOptions& newton() const { return newton_; }
+  const NewtonOptions& newton() const { return stage_.newton(); }
 
   /// Strong order.
   template <class P, class X>
@@ -59,21 +57,14 @@ class DriftImplicitMilstein {
     using B = diffusion_value_t<P, X>;
     const B b = detail::diffusion_at(problem, x, t, dW);
     X explicit_part = x + detail::noise_term<X>(b, dW);
-    if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * detail::drift_at(problem, x, t);  // none for θ = 1
+    stage_.add_explicit_drift(explicit_part, dt, [&] { return detail::drift_at(problem, x, t); });
     if constexpr (!P::is_additive) {
       const double ito_shift = P::is_stratonovich ? 0.0 : dt;
       const B db = derivative(problem, x, t, dW);
       if constexpr (std::is_arithmetic_v<X>) explicit_part += 0.5 * b * db * (dW * dW - ito_shift);
       else explicit_part += (0.5 * b.array() * db.array() * (dW.array().square() - ito_shift)).matrix();
     }
-    if (theta_ == 0.0) {
-      x = explicit_part;
-      return;
-    }
-    X y = explicit_part;
-    const NewtonResult result = solve_stage(problem, y, explicit_part, theta_ * dt, t + dt, newton_);
-    if (!result.converged()) throw StepFailed("sdekit::DriftImplicitMilstein", result.reason(), t, dt);
-    x = y;
+    stage_.solve(problem.drift, x, explicit_part, t, dt, "sdekit::DriftImplicitMilstein");
   }
 
  private:
@@ -100,8 +91,7 @@ class DriftImplicitMilstein {
     }
   }
 
-  double theta_;
-  NewtonOptions newton_;
+  detail::ThetaStage stage_;
 };
 
 }  // namespace sdekit

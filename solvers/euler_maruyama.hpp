@@ -3,34 +3,15 @@
 // Strong order 0.5 (1.0 when the noise is additive), weak order 1.0. Itô problems only: on a Stratonovich
 // problem it would silently converge to the Itô solution.
 #include <sdekit/core/stepper.hpp>
+#include <sdekit/detail/euler_order_traits.hpp>
 #include <sdekit/detail/noise_term.hpp>
 
 namespace sdekit {
 
-/// The Euler–Maruyama scheme for Itô SDEs with any noise kind.
-class EulerMaruyama {
+/// The Euler–Maruyama scheme for Itô SDEs with any noise kind; its traits (detail::EulerOrderTraits) are shared with
+/// the schemes of the same orders.
+class EulerMaruyama : public detail::EulerOrderTraits {
  public:
-  /// Strong order on problem P: 1.0 when its noise is declared additive, 0.5 otherwise.
-  template <class P, class X>
-  static constexpr double strong_order() {
-    return P::is_additive ? 1.0 : 0.5;
-  }
-  /// Weak order.
-  template <class P, class X>
-  static constexpr double weak_order() {
-    return 1.0;
-  }
-  /// Itô problems of any noise kind; Stratonovich ones only with additive noise, where the calculi agree.
-  template <class P, class X>
-  static constexpr Support supports() {
-    return !P::is_stratonovich || P::is_additive ? Support::yes : Support::ito_only;
-  }
-  /// ΔW only.
-  template <class P, class X>
-  static constexpr NoiseInformation noise_information() {
-    return NoiseInformation::wiener;
-  }
-
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {

@@ -8,47 +8,26 @@
 // for the θ-method; a failed solve throws StepFailed, never leaves a NaN.
 #include <sdekit/core/drift_jacobian.hpp>
 #include <sdekit/core/newton.hpp>
-#include <sdekit/core/step_failed.hpp>
 #include <sdekit/core/stepper.hpp>
+#include <sdekit/detail/euler_order_traits.hpp>
 #include <sdekit/detail/noise_term.hpp>
+#include <sdekit/detail/theta_stage.hpp>
 
 #include <type_traits>
 
 namespace sdekit {
 
-/// IMEX Euler–Maruyama for Itô SDEs with any noise kind; the drift split with split_drift(stiff, nonstiff).
-class ImexEulerMaruyama {
+/// IMEX Euler–Maruyama for Itô SDEs with any noise kind, the drift split with split_drift(stiff, nonstiff);
+/// Euler–Maruyama's orders and scope (detail::EulerOrderTraits).
+class ImexEulerMaruyama : public detail::EulerOrderTraits {
  public:
   /// θ ∈ [0, 1] for the stiff part and the Newton policy; throws std::invalid_argument naming the argument otherwise.
-  explicit ImexEulerMaruyama(double theta = 1.0, NewtonOptions newton = {}) : theta_(theta), newton_(newton) {
-    detail::require(theta >= 0 && theta <= 1, "sdekit::ImexEulerMaruyama", "theta", theta, "must lie in [0, 1]");
-    check_newton_options(newton, "sdekit::ImexEulerMaruyama");
-  }
+  explicit ImexEulerMaruyama(double theta = 1.0, NewtonOptions newton = {})
+      : stage_(theta, newton, "sdekit::ImexEulerMaruyama") {}
   /// θ.
-  double theta() const { return theta_; }
+  double theta() const { return stage_.theta(); }
   /// The Newton policy.
-  const NewtonOptions& newton() const { return newton_; }
-
-  /// Strong order on problem P: 1.0 when its noise is declared additive, 0.5 otherwise.
-  template <class P, class X>
-  static constexpr double strong_order() {
-    return P::is_additive ? 1.0 : 0.5;
-  }
-  /// Weak order.
-  template <class P, class X>
-  static constexpr double weak_order() {
-    return 1.0;
-  }
-  /// Itô problems of any noise kind; Stratonovich ones only with additive noise.
-  template <class P, class X>
-  static constexpr Support supports() {
-    return !P::is_stratonovich || P::is_additive ? Support::yes : Support::ito_only;
-  }
-  /// ΔW only.
-  template <class P, class X>
-  static constexpr NoiseInformation noise_information() {
-    return NoiseInformation::wiener;
-  }
+  const NewtonOptions& newton() const { return stage_.newton(); }
 
   /// Advances x from t to t + dt given the Wiener increment dW; throws StepFailed if the Newton solve fails.
   template <class P, class X, class Inc>
@@ -59,30 +38,17 @@ class ImexEulerMaruyama {
       const auto& stiff = problem.drift.stiff;
       const X nonstiff = problem.drift.nonstiff(x, t);
       X explicit_part = x + dt * nonstiff + detail::noise_term<X>(b, dW);
-      if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * X(stiff(x, t));  // none for θ = 1
-      finish(stiff, x, explicit_part, t, dt);
+      stage_.add_explicit_drift(explicit_part, dt, [&] { return stiff(x, t); });
+      stage_.solve(stiff, x, explicit_part, t, dt, "sdekit::ImexEulerMaruyama");
     } else {
       X explicit_part = x + detail::noise_term<X>(b, dW);
-      if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * detail::drift_at(problem, x, t);
-      finish(problem.drift, x, explicit_part, t, dt);
+      stage_.add_explicit_drift(explicit_part, dt, [&] { return detail::drift_at(problem, x, t); });
+      stage_.solve(problem.drift, x, explicit_part, t, dt, "sdekit::ImexEulerMaruyama");
     }
   }
 
  private:
-  template <class D, class X>
-  void finish(const D& stiff, X& x, const X& explicit_part, double t, double dt) const {
-    if (theta_ == 0.0) {
-      x = explicit_part;
-      return;
-    }
-    X y = explicit_part;
-    const NewtonResult result = solve_drift_stage(stiff, y, explicit_part, theta_ * dt, t + dt, newton_);
-    if (!result.converged()) throw StepFailed("sdekit::ImexEulerMaruyama", result.reason(), t, dt);
-    x = y;
-  }
-
-  double theta_;
-  NewtonOptions newton_;
+  detail::ThetaStage stage_;
 };
 
 }  // namespace sdekit

@@ -9,12 +9,14 @@
 #include <sdekit/core/newton.hpp>
 #include <sdekit/core/step_failed.hpp>
 #include <sdekit/core/stepper.hpp>
+#include <sdekit/detail/euler_order_traits.hpp>
 #include <sdekit/detail/noise_term.hpp>
 
 namespace sdekit {
 
-/// Split-step backward Euler for Itô SDEs with any noise kind.
-class SplitStepBackwardEuler {
+/// Split-step backward Euler for Itô SDEs with any noise kind; Euler–Maruyama's orders and scope
+/// (detail::EulerOrderTraits).
+class SplitStepBackwardEuler : public detail::EulerOrderTraits {
  public:
   /// The Newton policy; throws std::invalid_argument naming a bad field.
   explicit SplitStepBackwardEuler(NewtonOptions newton = {}) : newton_(newton) {
@@ -22,27 +24,6 @@ class SplitStepBackwardEuler {
   }
   /// The Newton policy.
   const NewtonOptions& newton() const { return newton_; }
-
-  /// Strong order on problem P: 1.0 when its noise is declared additive, 0.5 otherwise.
-  template <class P, class X>
-  static constexpr double strong_order() {
-    return P::is_additive ? 1.0 : 0.5;
-  }
-  /// Weak order.
-  template <class P, class X>
-  static constexpr double weak_order() {
-    return 1.0;
-  }
-  /// Itô problems of any noise kind; Stratonovich ones only with additive noise.
-  template <class P, class X>
-  static constexpr Support supports() {
-    return !P::is_stratonovich || P::is_additive ? Support::yes : Support::ito_only;
-  }
-  /// ΔW only.
-  template <class P, class X>
-  static constexpr NoiseInformation noise_information() {
-    return NoiseInformation::wiener;
-  }
 
   /// Advances x from t to t + dt given the Wiener increment dW; throws StepFailed if the Newton solve fails.
   template <class P, class X, class Inc>

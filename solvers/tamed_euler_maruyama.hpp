@@ -7,36 +7,17 @@
 // so the orders are EM's: strong ½ (1 with additive noise), weak 1. Explicit: no Newton solve, no failure mode of
 // its own.
 #include <sdekit/core/stepper.hpp>
+#include <sdekit/detail/euler_order_traits.hpp>
 #include <sdekit/detail/noise_term.hpp>
 
 #include <cmath>
 
 namespace sdekit {
 
-/// Tamed Euler–Maruyama for Itô SDEs with superlinearly growing (one-sided Lipschitz) drifts; any noise kind.
-class TamedEulerMaruyama {
+/// Tamed Euler–Maruyama for Itô SDEs with superlinearly growing (one-sided Lipschitz) drifts; any noise kind;
+/// Euler–Maruyama's orders and scope (detail::EulerOrderTraits).
+class TamedEulerMaruyama : public detail::EulerOrderTraits {
  public:
-  /// Strong order on problem P: 1.0 when its noise is declared additive, 0.5 otherwise.
-  template <class P, class X>
-  static constexpr double strong_order() {
-    return P::is_additive ? 1.0 : 0.5;
-  }
-  /// Weak order.
-  template <class P, class X>
-  static constexpr double weak_order() {
-    return 1.0;
-  }
-  /// Itô problems of any noise kind; Stratonovich ones only with additive noise.
-  template <class P, class X>
-  static constexpr Support supports() {
-    return !P::is_stratonovich || P::is_additive ? Support::yes : Support::ito_only;
-  }
-  /// ΔW only.
-  template <class P, class X>
-  static constexpr NoiseInformation noise_information() {
-    return NoiseInformation::wiener;
-  }
-
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {

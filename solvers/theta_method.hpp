@@ -9,46 +9,24 @@
 // additive noise), weak order 1. The stage equation y − θh a(y, t_{n+1}) = X_n + (1 − θ) a h + b ΔW is solved by
 // Newton's method (core/newton.hpp); a failed solve throws StepFailed, never leaves a NaN.
 #include <sdekit/core/newton.hpp>
-#include <sdekit/core/step_failed.hpp>
 #include <sdekit/core/stepper.hpp>
+#include <sdekit/detail/euler_order_traits.hpp>
 #include <sdekit/detail/noise_term.hpp>
+#include <sdekit/detail/theta_stage.hpp>
 
 namespace sdekit {
 
-/// The stochastic θ-method (implicit Euler–Maruyama for θ = 1) for Itô SDEs with any noise kind.
-class ThetaMethod {
+/// The stochastic θ-method (implicit Euler–Maruyama for θ = 1) for Itô SDEs with any noise kind; Euler–Maruyama's
+/// orders and scope (detail::EulerOrderTraits).
+class ThetaMethod : public detail::EulerOrderTraits {
  public:
   /// θ ∈ [0, 1] (1: backward, ½: trapezoidal) and the Newton policy; throws std::invalid_argument naming the
   /// argument otherwise.
-  explicit ThetaMethod(double theta = 1.0, NewtonOptions newton = {}) : theta_(theta), newton_(newton) {
-    detail::require(theta >= 0 && theta <= 1, "sdekit::ThetaMethod", "theta", theta, "must lie in [0, 1]");
-    check_newton_options(newton, "sdekit::ThetaMethod");
-  }
+  explicit ThetaMethod(double theta = 1.0, NewtonOptions newton = {}) : stage_(theta, newton, "sdekit::ThetaMethod") {}
   /// θ.
-  double theta() const { return theta_; }
+  double theta() const { return stage_.theta(); }
   /// The Newton policy.
-  const NewtonOptions& newton() const { return newton_; }
-
-  /// Strong order on problem P: 1.0 when its noise is declared additive, 0.5 otherwise.
-  template <class P, class X>
-  static constexpr double strong_order() {
-    return P::is_additive ? 1.0 : 0.5;
-  }
-  /// Weak order.
-  template <class P, class X>
-  static constexpr double weak_order() {
-    return 1.0;
-  }
-  /// Itô problems of any noise kind; Stratonovich ones only with additive noise.
-  template <class P, class X>
-  static constexpr Support supports() {
-    return !P::is_stratonovich || P::is_additive ? Support::yes : Support::ito_only;
-  }
-  /// ΔW only.
-  template <class P, class X>
-  static constexpr NoiseInformation noise_information() {
-    return NoiseInformation::wiener;
-  }
+  const NewtonOptions& newton() const { return stage_.newton(); }
 
   /// Advances x from t to t + dt given the Wiener increment dW; throws StepFailed if the Newton solve fails.
   template <class P, class X, class Inc>
@@ -56,20 +34,12 @@ class ThetaMethod {
     static_assert(check_stepper<ThetaMethod, P, X>());
     const diffusion_value_t<P, X> b = detail::diffusion_at(problem, x, t, dW);
     X explicit_part = x + detail::noise_term<X>(b, dW);
-    if (theta_ != 1.0) explicit_part += (1.0 - theta_) * dt * detail::drift_at(problem, x, t);  // none for θ = 1
-    if (theta_ == 0.0) {
-      x = explicit_part;
-      return;
-    }
-    X y = explicit_part;  // the start: the step without its implicit drift
-    const NewtonResult result = solve_stage(problem, y, explicit_part, theta_ * dt, t + dt, newton_);
-    if (!result.converged()) throw StepFailed("sdekit::ThetaMethod", result.reason(), t, dt);
-    x = y;
+    stage_.add_explicit_drift(explicit_part, dt, [&] { return detail::drift_at(problem, x, t); });
+    stage_.solve(problem.drift, x, explicit_part, t, dt, "sdekit::ThetaMethod");
   }
 
  private:
-  double theta_;
-  NewtonOptions newton_;
+  detail::ThetaStage stage_;
 };
 
 }  // namespace sdekit
