@@ -12,12 +12,11 @@
 import math
 import sys
 import warnings
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 import statsmodels
-from statsmodels.tsa.arima.model import ARIMA
+from reference_common import auto_arima, chosen, crps_normal
 
 warnings.filterwarnings("ignore")
 name = sys.argv[1]
@@ -33,39 +32,13 @@ origins, horizons = 50, (1, 2, 5, 10)
 first_origin = len(y) - origins - 1
 
 
-def crps_normal(mean, sd, x):
-    z = (x - mean) / sd
-    pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-    cdf = 0.5 * (1 + math.erf(z / math.sqrt(2)))
-    return sd * (z * (2 * cdf - 1) + 2 * pdf - 1 / math.sqrt(math.pi))
-
-
-chosen = Counter()
-
-
-def auto_arima(train):
-    best = None
-    for d in (0, 1):
-        for p in range(3):
-            for q in range(3):
-                try:
-                    fit = ARIMA(train, order=(p, d, q), trend="c" if d == 0 else "n").fit()
-                except Exception:
-                    continue
-                if np.isfinite(fit.aic) and (best is None or fit.aic < best.aic):
-                    best = fit
-    chosen[best.model.order] += 1
-    f = best.get_forecast(max(horizons))
-    return f.predicted_mean, f.var_pred_mean
-
-
 print(f"# examples/data/{name}.csv, statsmodels {statsmodels.__version__}, window {window or 'all'}; "
       "columns: model, horizon, forecasts, mean CRPS")
 print("model,horizon,n,crps")
 scores = {h: [] for h in horizons}
 for o in range(first_origin, first_origin + origins):
     start = 0 if window is None else max(0, o + 1 - window)
-    mean, var = auto_arima(y[start: o + 1])
+    mean, var = auto_arima(y[start: o + 1], max(horizons))
     for h in horizons:
         if o + h < len(y) and not np.isnan(y[o + h]):
             scores[h].append(crps_normal(mean[h - 1], math.sqrt(var[h - 1]), y[o + h]))

@@ -13,12 +13,11 @@
 import math
 import sys
 import warnings
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 import statsmodels
-from statsmodels.tsa.arima.model import ARIMA
+from reference_common import auto_arima, chosen, crps_normal
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 warnings.filterwarnings("ignore")
@@ -28,37 +27,11 @@ origins, horizons = 50, (1, 2, 5, 10)
 first_window = len(y) - origins
 
 
-def crps_normal(mean, sd, x):
-    z = (x - mean) / sd
-    pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-    cdf = 0.5 * (1 + math.erf(z / math.sqrt(2)))
-    return sd * (z * (2 * cdf - 1) + 2 * pdf - 1 / math.sqrt(math.pi))
-
-
-def local_level(train):
+def local_level(train, steps):
     model = UnobservedComponents(train, "local level", use_exact_diffuse=True)
     start = [np.var(np.diff(train)) / 2] * 2
     fit = model.fit(disp=False, method="nm", maxiter=20000, start_params=start, xtol=1e-10, ftol=1e-12)
-    f = fit.get_forecast(max(horizons))
-    return f.predicted_mean, f.var_pred_mean
-
-
-chosen = Counter()
-
-
-def auto_arima(train):
-    best = None
-    for d in (0, 1):
-        for p in range(3):
-            for q in range(3):
-                try:
-                    fit = ARIMA(train, order=(p, d, q), trend="c" if d == 0 else "n").fit()
-                except Exception:
-                    continue
-                if np.isfinite(fit.aic) and (best is None or fit.aic < best.aic):
-                    best = fit
-    chosen[best.model.order] += 1
-    f = best.get_forecast(max(horizons))
+    f = fit.get_forecast(steps)
     return f.predicted_mean, f.var_pred_mean
 
 
@@ -67,7 +40,7 @@ print("model,horizon,n,crps")
 for name, forecaster in (("local_level", local_level), ("auto_arima", auto_arima)):
     scores = {h: [] for h in horizons}
     for o in range(first_window - 1, first_window - 1 + origins):
-        mean, var = forecaster(y[: o + 1])
+        mean, var = forecaster(y[: o + 1], max(horizons))
         for h in horizons:
             if o + h < len(y):
                 scores[h].append(crps_normal(mean[h - 1], math.sqrt(var[h - 1]), y[o + h]))

@@ -12,6 +12,7 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include <doctest/doctest.h>
+#include "forecast/simulate_linear_sde.hpp"
 #include "test_support.hpp"
 
 #include <cmath>
@@ -21,6 +22,7 @@
 #include <vector>
 
 using sdekit_test::check_throws_naming;
+using sdekit_test::simulate_linear_sde;
 using namespace sdekit;
 
 namespace {
@@ -46,32 +48,6 @@ std::vector<double> irregular_times(std::size_t n, std::uint64_t seed) {
 // A CARMA(2,1) with observation noise: oscillating (roots −0.3 ± 1.2i), MA root −2.
 LinearSdeModel example_carma() {
   return carma_model(Eigen::Vector2d(0.6, 0.09 + 1.44), Eigen::VectorXd::Constant(1, 2.0), 1.5, 10.0, 0.4);
-}
-
-// Draws the observations of `model` at `times` with the exact transition (stationary start).
-std::vector<double> simulate(const LinearSdeModel& model, const std::vector<double>& times, std::uint64_t seed) {
-  RandomStream rng(seed, 0, 0);
-  const InitialLaw law = resolve_initial_law(model);
-  const Eigen::Index n = model.A.rows();
-  auto draw = [&](const Eigen::VectorXd& mean, const Eigen::MatrixXd& cov) {
-    Eigen::VectorXd z(n);
-    for (Eigen::Index i = 0; i < n; ++i) z[i] = rng.normal();
-    // LDLT tolerates the semi-definite Q of a short step.
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(cov);
-    const Eigen::VectorXd dsqrt = ldlt.vectorD().cwiseMax(0.0).cwiseSqrt();
-    Eigen::VectorXd x = ldlt.transpositionsP().transpose() * (ldlt.matrixL() * (dsqrt.asDiagonal() * z).eval());
-    return Eigen::VectorXd(mean + x);
-  };
-  Eigen::VectorXd x = draw(law.mean, law.covariance);
-  std::vector<double> y(times.size());
-  for (std::size_t k = 0; k < times.size(); ++k) {
-    if (k > 0) {
-      const Discretisation step = discretise(model, times[k] - times[k - 1]);
-      x = draw(step.Phi * x + step.c, step.Q);
-    }
-    y[k] = (model.C * x)(0) + model.d[0] + std::sqrt(model.R(0, 0)) * rng.normal();
-  }
-  return y;
 }
 
 }  // namespace
@@ -193,7 +169,7 @@ TEST_CASE("Kalman: a local linear trend with a fixed slope equals statsmodels' (
 TEST_CASE("Kalman: missing values give the likelihood of the series without them (exact over the longer gap)") {
   const auto t = irregular_times(80, 3);
   const LinearSdeModel m = example_carma();
-  auto y = simulate(m, t, 17);
+  auto y = simulate_linear_sde(m, t, 17);
   std::vector<double> kept_t, kept_y;
   auto gaps = y;
   for (std::size_t i = 0; i < y.size(); ++i) {
@@ -218,7 +194,7 @@ TEST_CASE("Kalman: missing values give the likelihood of the series without them
 TEST_CASE("Kalman: a stationary CARMA(2,1) with noise equals the dense Gaussian likelihood") {
   const auto t = irregular_times(40, 5);
   const LinearSdeModel m = example_carma();
-  const auto y = simulate(m, t, 23);
+  const auto y = simulate_linear_sde(m, t, 23);
   // Cov(Y_i, Y_j) = C e^{A(t_j − t_i)} P∞ Cᵀ for t_i ≤ j, plus R on the diagonal.
   const Eigen::MatrixXd P = solve_lyapunov(m.A, m.G * m.G.transpose());
   const auto n = static_cast<Eigen::Index>(t.size());
@@ -287,7 +263,7 @@ TEST_CASE("sum_of_components: two OU components equal the dense likelihood with 
   CHECK(m.A.rows() == 2);
   CHECK(m.d[0] == 6.0);
   CHECK(m.R(0, 0) == doctest::Approx(0.04 + 0.09));
-  const auto y = simulate(m, t, 41);
+  const auto y = simulate_linear_sde(m, t, 41);
   const auto n = static_cast<Eigen::Index>(t.size());
   Eigen::MatrixXd S(n, n);
   for (Eigen::Index i = 0; i < n; ++i)
@@ -309,7 +285,7 @@ TEST_CASE("CARMA(1,0) is OU: stationary density of the first value times the OU 
   const double kappa = 0.9, mu = 3.0, sigma = 0.5;
   const auto t = irregular_times(30, 9);
   const LinearSdeModel m = carma_model(Eigen::VectorXd::Constant(1, kappa), Eigen::VectorXd(), sigma, mu);
-  const auto y = simulate(m, t, 31);
+  const auto y = simulate_linear_sde(m, t, 31);
   const double v0 = sigma * sigma / (2 * kappa);
   const double first = -0.5 * std::log(2 * std::numbers::pi * v0) - 0.5 * (y[0] - mu) * (y[0] - mu) / v0;
   CHECK(kalman_filter(m, t, y).log_likelihood ==

@@ -8,6 +8,7 @@
 #include <Eigen/Cholesky>
 
 #include <doctest/doctest.h>
+#include "forecast/simulate_linear_sde.hpp"
 #include "test_support.hpp"
 
 #include <cmath>
@@ -16,37 +17,13 @@
 #include <vector>
 
 using sdekit_test::check_throws_naming;
+using sdekit_test::simulate_linear_sde;
 using sdekit_test::contains;
 using namespace sdekit;
 
 namespace {
 
 constexpr double missing = std::numeric_limits<double>::quiet_NaN();
-
-// Draws the observations of `model` at `times` with the exact transition (stationary start).
-std::vector<double> simulate(const LinearSdeModel& model, const std::vector<double>& times, std::uint64_t seed) {
-  RandomStream rng(seed, 0, 0);
-  const InitialLaw law = resolve_initial_law(model);
-  const Eigen::Index n = model.A.rows();
-  auto draw = [&](const Eigen::VectorXd& mean, const Eigen::MatrixXd& cov) {
-    Eigen::VectorXd z(n);
-    for (Eigen::Index i = 0; i < n; ++i) z[i] = rng.normal();
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(cov);
-    const Eigen::VectorXd dsqrt = ldlt.vectorD().cwiseMax(0.0).cwiseSqrt();
-    const Eigen::VectorXd x = ldlt.transpositionsP().transpose() * (ldlt.matrixL() * (dsqrt.asDiagonal() * z).eval());
-    return Eigen::VectorXd(mean + x);
-  };
-  Eigen::VectorXd x = draw(law.mean, law.covariance);
-  std::vector<double> y(times.size());
-  for (std::size_t k = 0; k < times.size(); ++k) {
-    if (k > 0) {
-      const Discretisation step = discretise(model, times[k] - times[k - 1]);
-      x = draw(step.Phi * x + step.c, step.Q);
-    }
-    y[k] = (model.C * x)(0) + model.d[0] + std::sqrt(model.R(0, 0)) * rng.normal();
-  }
-  return y;
-}
 
 }  // namespace
 
@@ -102,7 +79,7 @@ TEST_CASE("CARMA(2,1): recovery within 3 SE on irregular times with 10% missing 
   RandomStream gaps(7, 0, 0);
   std::vector<double> t{0.0};
   while (t.size() < 600) t.push_back(t.back() + 0.3 + 0.7 * gaps.uniform());
-  auto y = simulate(truth, t, 77);
+  auto y = simulate_linear_sde(truth, t, 77);
   std::size_t dropped = 0;
   for (auto& v : y)
     if (gaps.uniform() < 0.1) {
