@@ -18,7 +18,14 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+// Sanitizers own malloc (GCC says so with __SANITIZE_ADDRESS__, Clang with __has_feature): no counting there.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#define SDEKIT_TEST_SANITIZED_MALLOC 1
+#endif
+#endif
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
+    !defined(SDEKIT_TEST_SANITIZED_MALLOC)
 #define SDEKIT_TEST_COUNTS_MALLOC 1
 namespace {
 std::atomic<long> allocations{0};
