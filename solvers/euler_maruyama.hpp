@@ -12,13 +12,36 @@ namespace sdekit {
 /// the schemes of the same orders.
 class EulerMaruyama : public detail::EulerOrderTraits {
  public:
+  /// Takes in-place functors a(x, t, out), b(x, t, out) (core/problem.hpp).
+  static constexpr bool takes_in_place_functors = true;
+
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
     static_assert(check_stepper<EulerMaruyama, P, X>());
-    const X a = detail::drift_at(problem, x, t);
-    const diffusion_value_t<P, X> b = detail::diffusion_at(problem, x, t, dW);
-    x += a * dt + detail::noise_term<X>(b, dW);
+    using B = diffusion_value_t<P, X>;
+    if constexpr (detail::uses_step_buffers_v<P, X>) {
+      // Dynamic sizes: a, b (and b·dW for general noise) in this thread's buffers, so that with in-place functors a
+      // step allocates nothing. Same arithmetic as below.
+      struct Buffers {
+        X a;
+        B b;
+        X noise;
+      };
+      Buffers& w = detail::step_buffers<EulerMaruyama, P, X, Buffers>();
+      detail::drift_into(problem, x, t, w.a);
+      detail::diffusion_into(problem, x, t, dW, w.b);
+      if constexpr (noise_kind_v<P, X> == NoiseKind::general) {
+        detail::noise_term_into(w.b, dW, w.noise);
+        x += w.a * dt + w.noise;
+      } else {
+        x += w.a * dt + w.b.cwiseProduct(dW);
+      }
+    } else {
+      const X a = detail::drift_at(problem, x, t);
+      const B b = detail::diffusion_at(problem, x, t, dW);
+      x += a * dt + detail::noise_term<X>(b, dW);
+    }
   }
 };
 

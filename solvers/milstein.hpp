@@ -52,19 +52,34 @@ class Milstein {
     else return NoiseInformation::wiener;
   }
 
+  /// Takes in-place functors a(x, t, out), b(x, t, out) (core/problem.hpp); with them, dynamic-size states with
+  /// diagonal noise step without allocating.
+  static constexpr bool takes_in_place_functors = true;
+
   /// Advances x from t to t + dt given the increment over that step: ΔW, or ΔW with the Lévy areas.
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& inc) const {
+    // √dt only where a difference quotient uses it: the derivative-given and Stratonovich forms take none.
+    do_step(problem, x, t, dt, inc, SqrtStep{uses_root<P, X>() ? std::sqrt(dt) : 0.0});
+  }
+
+  /// The same step with √dt given (computed once per step by the ensemble engine, not once per particle).
+  template <class P, class X, class Inc>
+  void do_step(const P& problem, X& x, double t, double dt, const Inc& inc, SqrtStep root) const {
     static_assert(check_stepper<Milstein, P, X>());
     const auto& dW = wiener_part(inc);
     constexpr NoiseKind kind = noise_kind_v<P, X>;
     using B = diffusion_value_t<P, X>;
+    if constexpr (detail::uses_step_buffers_v<P, X> && kind != NoiseKind::general && !P::has_diffusion_derivative) {
+      step_in_buffers(problem, x, t, dt, dW, root.value);
+      return;
+    }
     const X a = detail::drift_at(problem, x, t);
     const B b = detail::diffusion_at(problem, x, t, dW);
     X next = x + a * dt + detail::noise_term<X>(b, dW);
     if constexpr (!P::is_additive) {
       if constexpr (kind == NoiseKind::general) {
-        next += general_correction(problem, x, t, dt, inc, b);
+        next += general_correction(problem, x, t, root.value, inc, b);
       } else if constexpr (P::has_diffusion_derivative) {
         const double ito_shift = P::is_stratonovich ? 0.0 : dt;
         const B db = problem.diffusion_derivative(x, t);
@@ -77,7 +92,7 @@ class Milstein {
         if constexpr (kind == NoiseKind::scalar) next += 0.5 * (b_shifted - b) * dW;
         else next += (0.5 * (b_shifted - b).array() * dW.array()).matrix();
       } else {
-        const double sqrt_dt = std::sqrt(dt);
+        const double sqrt_dt = root.value;
         const X support = x + a * dt + b * sqrt_dt;
         const B b_support = detail::diffusion_at(problem, support, t, dW);
         if constexpr (kind == NoiseKind::scalar) next += (b_support - b) * (dW * dW - dt) / (2.0 * sqrt_dt);
@@ -88,15 +103,49 @@ class Milstein {
   }
 
  private:
+  // The diagonal-noise step for dynamic sizes with every temporary in this thread's buffers (no allocation per step
+  // with in-place functors): the same arithmetic as do_step's, so the same bits.
+  template <class P, class X, class W>
+  static void step_in_buffers(const P& problem, X& x, double t, double dt, const W& dW, double sqrt_dt) {
+    using B = diffusion_value_t<P, X>;
+    struct Buffers {
+      X a, next, shifted;
+      B b, b_shifted;
+    };
+    Buffers& w = detail::step_buffers<Milstein, P, X, Buffers>();
+    detail::drift_into(problem, x, t, w.a);
+    detail::diffusion_into(problem, x, t, dW, w.b);
+    w.next = x + w.a * dt + w.b.cwiseProduct(dW);
+    if constexpr (!P::is_additive) {
+      if constexpr (P::is_stratonovich) {
+        w.shifted = x + w.b.cwiseProduct(dW);
+        detail::diffusion_into(problem, w.shifted, t, dW, w.b_shifted);
+        w.next += (0.5 * (w.b_shifted - w.b).array() * dW.array()).matrix();
+      } else {
+        w.shifted = x + w.a * dt + w.b * sqrt_dt;
+        detail::diffusion_into(problem, w.shifted, t, dW, w.b_shifted);
+        w.next += ((w.b_shifted - w.b).array() * (dW.array().square() - dt) / (2.0 * sqrt_dt)).matrix();
+      }
+    }
+    x = w.next;
+  }
+
+  // Whether the step's arithmetic reads √dt: the derivative-free Itô forms and the general-noise corrections.
+  template <class P, class X>
+  static constexpr bool uses_root() {
+    if constexpr (P::is_additive) return false;
+    else if constexpr (noise_kind_v<P, X> == NoiseKind::general) return true;
+    else return !P::has_diffusion_derivative && !P::is_stratonovich;
+  }
+
   template <class P, class X, class Inc, class B>
-  static X general_correction(const P& problem, const X& x, double t, double dt, const Inc& inc, const B& b) {
+  static X general_correction(const P& problem, const X& x, double t, double sqrt_dt, const Inc& inc, const B& b) {
     const auto& dW = wiener_part(inc);
     constexpr bool with_areas = information_of_v<Inc> == NoiseInformation::levy_area;
     const X shifted = x + b * dW;
     const B b_shifted = detail::diffusion_at(problem, shifted, t, dW);
     X correction = 0.5 * ((b_shifted - b) * dW);
     if constexpr (!P::is_stratonovich || with_areas) {
-      const double sqrt_dt = std::sqrt(dt);
       for (Eigen::Index j = 0; j < b.cols(); ++j) {
         const X up = x + b.col(j) * sqrt_dt;
         const X down = x - b.col(j) * sqrt_dt;

@@ -34,11 +34,32 @@ class StochasticHeun {
     return NoiseInformation::wiener;
   }
 
+  /// Takes in-place functors a(x, t, out), b(x, t, out) (core/problem.hpp).
+  static constexpr bool takes_in_place_functors = true;
+
   /// Advances x from t to t + dt given the Wiener increment dW over that step.
   template <class P, class X, class Inc>
   void do_step(const P& problem, X& x, double t, double dt, const Inc& dW) const {
     static_assert(check_stepper<StochasticHeun, P, X>());
     using B = diffusion_value_t<P, X>;
+    if constexpr (detail::uses_step_buffers_v<P, X>) {
+      // Dynamic sizes: every temporary in this thread's buffers (no allocation per step with in-place functors);
+      // the same arithmetic as below.
+      struct Buffers {
+        X a0, noise0, predictor, a1, noise1;
+        B b0, b1;
+      };
+      Buffers& w = detail::step_buffers<StochasticHeun, P, X, Buffers>();
+      detail::drift_into(problem, x, t, w.a0);
+      detail::diffusion_into(problem, x, t, dW, w.b0);
+      detail::noise_term_into(w.b0, dW, w.noise0);
+      w.predictor = x + w.a0 * dt + w.noise0;
+      detail::drift_into(problem, w.predictor, t + dt, w.a1);
+      detail::diffusion_into(problem, P::is_additive ? x : w.predictor, t + dt, dW, w.b1);
+      detail::noise_term_into(w.b1, dW, w.noise1);
+      x += 0.5 * ((w.a0 + w.a1) * dt + w.noise0 + w.noise1);
+      return;
+    }
     const X a0 = detail::drift_at(problem, x, t);
     const B b0 = detail::diffusion_at(problem, x, t, dW);
     const X noise0 = detail::noise_term<X>(b0, dW);

@@ -3,9 +3,11 @@
 //
 // Box–Muller needs log, sqrt, sin and cos. sqrt is correctly rounded everywhere; log, sin and cos are our own
 // branch-free kernels (fdlibm's polynomials) written twice, once in scalar C++ and once with AVX2 intrinsics,
-// performing the same IEEE operations in the same order. This file is compiled with -ffp-contract=off, so
-// neither path fuses a multiply and an add, and the two give the same bits: which path ran (AVX2 on a new
-// x86-64, the portable one elsewhere, the scalar tail of a block) never shows in the results.
+// performing the same IEEE operations in the same order, and a third time with AVX-512F. This file is compiled
+// with -ffp-contract=off, so no path fuses a multiply and an add, and all give the same bits: which path ran
+// (AVX-512 or AVX2 on a new x86-64, the portable one elsewhere, the scalar tail of a block) never shows in the
+// results. Each vector function carries its own target attribute and runs only after __builtin_cpu_supports says
+// the CPU has it, so the library is built for baseline x86-64.
 #include <sdekit/core/noise.hpp>
 
 #include <Random123/philox.h>
@@ -385,23 +387,242 @@ SDEKIT_AVX2 void sincos_block_avx2(const std::uint64_t* turns, std::size_t n, do
 
 #undef SDEKIT_AVX2
 
+// ---- AVX-512 kernels: eight particles per vector, the same operations again ----
+// Only AVX-512F instructions: comparisons give mask registers, selections are mask blends, and the integer logic
+// runs on the whole 512-bit registers, so every lane computes exactly what the scalar code computes.
+
+#define SDEKIT_AVX512 __attribute__((target("avx512f")))
+// GCC 12's avx512fintrin.h starts some intrinsics from _mm512_undefined_*() and warns about its own placeholder
+// (GCC bug 105593); nothing here reads an undefined lane.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+SDEKIT_AVX512 inline __m512d as_pd(__m512i v) { return _mm512_castsi512_pd(v); }
+SDEKIT_AVX512 inline __m512i as_si(__m512d v) { return _mm512_castpd_si512(v); }
+SDEKIT_AVX512 inline __m512d splat8(double v) { return _mm512_set1_pd(v); }
+SDEKIT_AVX512 inline __m512i splat8_64(std::uint64_t v) { return _mm512_set1_epi64(static_cast<long long>(v)); }
+
+SDEKIT_AVX512 __m512d log_avx512(__m512d x) {
+  const __m512i bits = as_si(x);
+  __m512d m = as_pd(_mm512_or_si512(_mm512_and_si512(bits, splat8_64(mantissa_mask)), splat8_64(exponent_of_one)));
+  __m512d e = _mm512_sub_pd(as_pd(_mm512_or_si512(_mm512_srli_epi64(bits, 52), splat8_64(exponent_of_two_to_52))),
+                            splat8(two_to_52 + 1023.0));
+  const __mmask8 big = _mm512_cmp_pd_mask(m, splat8(sqrt2), _CMP_GT_OQ);
+  m = _mm512_mask_blend_pd(big, m, _mm512_mul_pd(m, splat8(0.5)));
+  e = _mm512_mask_blend_pd(big, e, _mm512_add_pd(e, splat8(1.0)));
+  const __m512d f = _mm512_sub_pd(m, splat8(1.0));
+  const __m512d s = _mm512_div_pd(f, _mm512_add_pd(splat8(2.0), f));
+  const __m512d z = _mm512_mul_pd(s, s);
+  const __m512d w = _mm512_mul_pd(z, z);
+  const __m512d t1 = _mm512_mul_pd(
+      w, _mm512_add_pd(splat8(lg2), _mm512_mul_pd(w, _mm512_add_pd(splat8(lg4), _mm512_mul_pd(w, splat8(lg6))))));
+  const __m512d t2 = _mm512_mul_pd(
+      z, _mm512_add_pd(
+             splat8(lg1),
+             _mm512_mul_pd(
+                 w, _mm512_add_pd(splat8(lg3),
+                                  _mm512_mul_pd(w, _mm512_add_pd(splat8(lg5), _mm512_mul_pd(w, splat8(lg7))))))));
+  const __m512d r = _mm512_add_pd(t2, t1);
+  const __m512d hfsq = _mm512_mul_pd(_mm512_mul_pd(splat8(0.5), f), f);
+  const __m512d inner = _mm512_add_pd(_mm512_mul_pd(s, _mm512_add_pd(hfsq, r)), _mm512_mul_pd(e, splat8(ln2_lo)));
+  return _mm512_sub_pd(_mm512_mul_pd(e, splat8(ln2_hi)), _mm512_sub_pd(_mm512_sub_pd(hfsq, inner), f));
+}
+
+SDEKIT_AVX512 void sincos_avx512(__m512i turns53, __m512d& sin_out, __m512d& cos_out) {
+  const __m512i quadrant = _mm512_srli_epi64(turns53, 51);
+  const __m512i rest = _mm512_and_si512(turns53, splat8_64(quarter_units - 1));
+  const __mmask8 flip = _mm512_cmpgt_epu64_mask(rest, splat8_64(eighth_units));
+  const __m512i units = _mm512_mask_blend_epi64(flip, rest, _mm512_sub_epi64(splat8_64(quarter_units), rest));
+  const __m512d a =
+      _mm512_mul_pd(_mm512_sub_pd(as_pd(_mm512_or_si512(units, splat8_64(exponent_of_two_to_52))), splat8(two_to_52)),
+                    splat8(radians_per_unit));
+  const __m512d z = _mm512_mul_pd(a, a);
+  __m512d ps = _mm512_add_pd(splat8(s5), _mm512_mul_pd(z, splat8(s6)));
+  ps = _mm512_add_pd(splat8(s4), _mm512_mul_pd(z, ps));
+  ps = _mm512_add_pd(splat8(s3), _mm512_mul_pd(z, ps));
+  ps = _mm512_add_pd(splat8(s2), _mm512_mul_pd(z, ps));
+  ps = _mm512_add_pd(splat8(s1), _mm512_mul_pd(z, ps));
+  const __m512d sin_a = _mm512_add_pd(a, _mm512_mul_pd(_mm512_mul_pd(z, a), ps));
+  __m512d pc = _mm512_add_pd(splat8(c5), _mm512_mul_pd(z, splat8(c6)));
+  pc = _mm512_add_pd(splat8(c4), _mm512_mul_pd(z, pc));
+  pc = _mm512_add_pd(splat8(c3), _mm512_mul_pd(z, pc));
+  pc = _mm512_add_pd(splat8(c2), _mm512_mul_pd(z, pc));
+  pc = _mm512_add_pd(splat8(c1), _mm512_mul_pd(z, pc));
+  const __m512d r = _mm512_mul_pd(z, pc);
+  const __m512d quarter = as_pd(
+      _mm512_sub_epi64(_mm512_and_si512(as_si(a), splat8_64(0xffffffff00000000ull)), splat8_64(0x0020000000000000ull)));
+  __m512d qx = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, splat8(0.78125), _CMP_GT_OQ), quarter, splat8(0.28125));
+  qx = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, splat8(0.3), _CMP_LT_OQ), qx, splat8(0.0));
+  const __m512d hz = _mm512_sub_pd(_mm512_mul_pd(splat8(0.5), z), qx);
+  const __m512d cos_a = _mm512_sub_pd(_mm512_sub_pd(splat8(1.0), qx), _mm512_sub_pd(hz, _mm512_mul_pd(z, r)));
+  const __mmask8 odd_quadrant = _mm512_test_epi64_mask(quadrant, splat8_64(1));
+  const __mmask8 swap = static_cast<__mmask8>(flip ^ odd_quadrant);
+  const __m512d s = _mm512_mask_blend_pd(swap, sin_a, cos_a);
+  const __m512d c = _mm512_mask_blend_pd(swap, cos_a, sin_a);
+  const __m512i sin_sign = _mm512_slli_epi64(_mm512_srli_epi64(quadrant, 1), 63);
+  const __m512i cos_sign =
+      _mm512_slli_epi64(_mm512_and_si512(_mm512_xor_si512(quadrant, _mm512_srli_epi64(quadrant, 1)), splat8_64(1)), 63);
+  sin_out = as_pd(_mm512_xor_si512(as_si(s), sin_sign));
+  cos_out = as_pd(_mm512_xor_si512(as_si(c), cos_sign));
+}
+
+// Philox4x32-10 for 8·U keys at once, as philox_avx2.
+template <int U>
+SDEKIT_AVX512 inline void philox_avx512(const __m512i (&key0)[U], std::uint32_t key1,
+                                        const std::array<std::uint32_t, 4>& counter, __m512i (&w0)[U], __m512i (&w1)[U],
+                                        __m512i (&w2)[U], __m512i (&w3)[U]) {
+  __m512i x0[U], x1[U], x2[U], x3[U], k0[U];
+  for (int u = 0; u < U; ++u) {
+    x0[u] = splat8_64(counter[0]);
+    x1[u] = splat8_64(counter[1]);
+    x2[u] = splat8_64(counter[2]);
+    x3[u] = splat8_64(counter[3]);
+    k0[u] = key0[u];
+  }
+  const __m512i m0 = splat8_64(philox_m0), m1 = splat8_64(philox_m1);
+  std::uint32_t k1 = key1;
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) k1 += philox_w1;
+    const __m512i vk1 = splat8_64(k1);
+    for (int u = 0; u < U; ++u) {
+      if (round > 0) k0[u] = _mm512_add_epi32(k0[u], splat8_64(philox_w0));
+      const __m512i p0 = _mm512_mul_epu32(x0[u], m0);
+      const __m512i p1 = _mm512_mul_epu32(x2[u], m1);
+      x0[u] = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), x1[u]), k0[u]);
+      x1[u] = p1;
+      x2[u] = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), x3[u]), vk1);
+      x3[u] = p0;
+    }
+  }
+  const __m512i low = splat8_64(0xffffffffull);
+  for (int u = 0; u < U; ++u) {
+    w0[u] = _mm512_and_si512(x0[u], low);
+    w1[u] = _mm512_and_si512(x1[u], low);
+    w2[u] = _mm512_and_si512(x2[u], low);
+    w3[u] = _mm512_and_si512(x3[u], low);
+  }
+}
+
+SDEKIT_AVX512 inline void box_muller_avx512(__m512i w0, __m512i w1, __m512i w2, __m512i w3, double* even, double* odd) {
+  const __m512i m = _mm512_or_si512(_mm512_slli_epi64(w1, 20), _mm512_srli_epi64(w0, 12));
+  const __m512d u1 = _mm512_add_pd(_mm512_sub_pd(as_pd(_mm512_or_si512(m, splat8_64(exponent_of_one))), splat8(1.0)),
+                                   splat8(two_to_minus_53));
+  const __m512d r = _mm512_sqrt_pd(_mm512_mul_pd(splat8(-2.0), log_avx512(u1)));
+  const __m512i turns = _mm512_srli_epi64(_mm512_or_si512(_mm512_slli_epi64(w3, 32), w2), 11);
+  __m512d s, co;
+  sincos_avx512(turns, s, co);
+  if (even) _mm512_storeu_pd(even, _mm512_mul_pd(r, co));
+  if (odd) _mm512_storeu_pd(odd, _mm512_mul_pd(r, s));
+}
+
+// U vectors of 8 particles from particle p of the row on.
+template <int U>
+SDEKIT_AVX512 inline void block_avx512_chunk(std::uint64_t seed, std::uint64_t first, std::size_t p,
+                                             const std::array<std::uint32_t, 4>& counter, double* e, double* o) {
+  const __m512i low = splat8_64(0xffffffffull);
+  __m512i key0[U], w0[U], w1[U], w2[U], w3[U];
+  for (int u = 0; u < U; ++u) {
+    const std::uint64_t k = first + p + 8 * static_cast<std::size_t>(u);  // < 2^32 for every lane (checked)
+    key0[u] = _mm512_and_si512(_mm512_add_epi64(splat8_64(k), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0)), low);
+  }
+  philox_avx512<U>(key0, static_cast<std::uint32_t>(seed), counter, w0, w1, w2, w3);
+  for (int u = 0; u < U; ++u)
+    box_muller_avx512(w0[u], w1[u], w2[u], w3[u], e ? e + p + 8 * u : nullptr, o ? o + p + 8 * u : nullptr);
+}
+
+SDEKIT_AVX512 void block_avx512(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair,
+                                std::size_t components, std::size_t stride, double* even, double* odd,
+                                NoiseSpace space) {
+  constexpr int U = 2;  // two interleaved Philox chains hide the multiply latency, as in the AVX2 path
+  constexpr std::size_t width = 8 * U;
+  const std::size_t wide_end = n - n % width;
+  const std::size_t vector_end = n - n % 8;
+  for (std::size_t c = 0; c < components; ++c) {
+    const auto counter = pair_counter(seed, pair, static_cast<std::uint32_t>(c), space);
+    double* e = even ? even + c * stride : nullptr;
+    double* o = odd ? odd + c * stride : nullptr;
+    for (std::size_t p = 0; p < wide_end; p += width) block_avx512_chunk<U>(seed, first, p, counter, e, o);
+    if (wide_end < vector_end) block_avx512_chunk<1>(seed, first, wide_end, counter, e, o);
+  }
+  if (vector_end < n)
+    block_portable(seed, first, vector_end, n - vector_end, pair, components, stride, even, odd, space);
+}
+
+SDEKIT_AVX512 void log_block_avx512(const double* x, std::size_t n, double* out) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm512_storeu_pd(out + i, log_avx512(_mm512_loadu_pd(x + i)));
+  for (; i < n; ++i) out[i] = log_scalar(x[i]);
+}
+
+SDEKIT_AVX512 void sincos_block_avx512(const std::uint64_t* turns, std::size_t n, double* s, double* c) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m512d vs, vc;
+    sincos_avx512(_mm512_loadu_si512(turns + i), vs, vc);
+    _mm512_storeu_pd(s + i, vs);
+    _mm512_storeu_pd(c + i, vc);
+  }
+  for (; i < n; ++i) sincos_scalar(turns[i], s[i], c[i]);
+}
+
+#pragma GCC diagnostic pop
+#undef SDEKIT_AVX512
+
+bool avx512_available() {
+  static const bool available = __builtin_cpu_supports("avx512f");
+  return available;
+}
+
 bool avx2_available() {
   static const bool available = __builtin_cpu_supports("avx2");
   return available;
 }
 #else
 bool avx2_available() { return false; }
+bool avx512_available() { return false; }
 #endif
 
-void block_dispatch(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair, std::size_t components,
-                    double* even, double* odd, NoiseSpace space) {
+bool path_available(detail::NoisePath path) {
+  switch (path) {
+    case detail::NoisePath::portable:
+      return true;
+    case detail::NoisePath::avx2:
+      return avx2_available();
+    case detail::NoisePath::avx512:
+      return avx512_available();
+  }
+  return false;
+}
+
+// The fastest path this CPU runs; all give the same bits.
+detail::NoisePath best_path() {
+  if (avx512_available()) return detail::NoisePath::avx512;
+  if (avx2_available()) return detail::NoisePath::avx2;
+  return detail::NoisePath::portable;
+}
+
+void block_on(detail::NoisePath path, std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair,
+              std::size_t components, double* even, double* odd, NoiseSpace space) {
 #ifdef SDEKIT_NOISE_X86
-  if (avx2_available()) {
+  if (path == detail::NoisePath::avx512) {
+    block_avx512(seed, first, n, pair, components, n, even, odd, space);
+    return;
+  }
+  if (path == detail::NoisePath::avx2) {
     block_avx2(seed, first, n, pair, components, n, even, odd, space);
     return;
   }
 #endif
+  (void)path;
   block_portable(seed, first, 0, n, pair, components, n, even, odd, space);
+}
+
+void block_dispatch(std::uint64_t seed, std::uint64_t first, std::size_t n, std::uint64_t pair, std::size_t components,
+                    double* even, double* odd, NoiseSpace space) {
+  static const detail::NoisePath path = best_path();
+  block_on(path, seed, first, n, pair, components, even, odd, space);
 }
 
 }  // namespace
@@ -520,6 +741,10 @@ void box_muller_sincos(std::uint64_t turns53, double& sin_out, double& cos_out) 
 
 void box_muller_log_block(const double* x, std::size_t n, double* out) {
 #ifdef SDEKIT_NOISE_X86
+  if (avx512_available()) {
+    log_block_avx512(x, n, out);
+    return;
+  }
   if (avx2_available()) {
     log_block_avx2(x, n, out);
     return;
@@ -530,6 +755,10 @@ void box_muller_log_block(const double* x, std::size_t n, double* out) {
 
 void box_muller_sincos_block(const std::uint64_t* turns53, std::size_t n, double* sin_out, double* cos_out) {
 #ifdef SDEKIT_NOISE_X86
+  if (avx512_available()) {
+    sincos_block_avx512(turns53, n, sin_out, cos_out);
+    return;
+  }
   if (avx2_available()) {
     sincos_block_avx2(turns53, n, sin_out, cos_out);
     return;
@@ -539,6 +768,32 @@ void box_muller_sincos_block(const std::uint64_t* turns53, std::size_t n, double
 }
 
 bool noise_uses_avx2() { return avx2_available(); }
+
+NoisePath noise_path() { return best_path(); }
+
+bool noise_path_available(NoisePath path) { return path_available(path); }
+
+std::string_view noise_path_name(NoisePath path) {
+  switch (path) {
+    case NoisePath::portable:
+      return "portable";
+    case NoisePath::avx2:
+      return "AVX2";
+    case NoisePath::avx512:
+      return "AVX-512";
+  }
+  return "unknown";
+}
+
+void standard_normals_block_on(NoisePath path, std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                               std::uint64_t step, std::size_t components, double* out) {
+  require(path_available(path), "sdekit::detail::standard_normals_block_on", "path", noise_path_name(path),
+          "is not supported by this CPU (noise_path_available says which are)");
+  if (particles == 0) return;
+  check_indices(first_particle + particles - 1, step, "sdekit::detail::standard_normals_block_on");
+  block_on(path, seed, first_particle, particles, step >> 1, components, step % 2 == 0 ? out : nullptr,
+           step % 2 == 0 ? nullptr : out, NoiseSpace::wiener);
+}
 
 void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
                                      std::uint64_t step, std::size_t components, double* out) {

@@ -42,7 +42,8 @@ TEST_CASE("Philox4x32-10 matches Random123's known-answer vectors") {
 }
 
 TEST_CASE("standard_normal, standard_normals and the block kernels agree bitwise") {
-  MESSAGE("block kernels use the " << std::string(sdekit::detail::noise_uses_avx2() ? "AVX2" : "portable") << " path");
+  MESSAGE("block kernels use the " << std::string(sdekit::detail::noise_path_name(sdekit::detail::noise_path()))
+                                   << " path");
   // Odd particle counts and offsets exercise the vector body and the scalar tail; high seed bits and large steps
   // exercise every counter word.
   const std::uint64_t seeds[] = {0, 12345, 0xDEADBEEF12345678ull};
@@ -75,25 +76,45 @@ TEST_CASE("standard_normal, standard_normals and the block kernels agree bitwise
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("the vector and portable block paths agree bitwise over millions of normals") {
-  // Random seeds, first particles, steps and widths: 2^21 values through both paths.
-  std::uint64_t s = 7;
-  std::size_t compared = 0, mismatches = 0;
-  std::vector<double> fast, portable;
-  while (compared < (std::size_t{1} << 21)) {
-    const std::uint64_t seed = splitmix(s);
-    const std::size_t n = 1 + splitmix(s) % 3000;
-    const std::uint64_t first = splitmix(s) % ((std::uint64_t{1} << 32) - n);
-    const std::uint64_t step = splitmix(s) >> 1;
-    const std::size_t m = 1 + splitmix(s) % 4;
-    fast.resize(n * m);
-    portable.resize(n * m);
-    sdekit::standard_normals_block(seed, first, n, step, m, fast.data());
-    sdekit::detail::standard_normals_block_portable(seed, first, n, step, m, portable.data());
-    for (std::size_t j = 0; j < n * m; ++j) mismatches += !same_bits(fast[j], portable[j]);
-    compared += n * m;
+TEST_CASE("every vector path agrees bitwise with the portable path over millions of normals") {
+  // Random seeds, first particles, steps and widths: 2^21 values through each path this CPU runs (AVX2, AVX-512)
+  // and through the portable one. Widths up to 3000 exercise every vector body (16-, 8- and 4-particle chunks) and
+  // the scalar tails.
+  using sdekit::detail::NoisePath;
+  for (NoisePath path : {NoisePath::avx2, NoisePath::avx512}) {
+    if (!sdekit::detail::noise_path_available(path)) {
+      MESSAGE("this CPU has no " << std::string(sdekit::detail::noise_path_name(path)) << ": path not tested");
+      continue;
+    }
+    std::uint64_t s = 7;
+    std::size_t compared = 0, mismatches = 0;
+    std::vector<double> fast, portable;
+    while (compared < (std::size_t{1} << 21)) {
+      const std::uint64_t seed = splitmix(s);
+      const std::size_t n = 1 + splitmix(s) % 3000;
+      const std::uint64_t first = splitmix(s) % ((std::uint64_t{1} << 32) - n);
+      const std::uint64_t step = splitmix(s) >> 1;
+      const std::size_t m = 1 + splitmix(s) % 4;
+      fast.resize(n * m);
+      portable.resize(n * m);
+      sdekit::detail::standard_normals_block_on(path, seed, first, n, step, m, fast.data());
+      sdekit::detail::standard_normals_block_portable(seed, first, n, step, m, portable.data());
+      for (std::size_t j = 0; j < n * m; ++j) mismatches += !same_bits(fast[j], portable[j]);
+      compared += n * m;
+    }
+    CAPTURE(std::string(sdekit::detail::noise_path_name(path)));
+    CHECK(mismatches == 0);
   }
-  CHECK(mismatches == 0);
+}
+
+TEST_CASE("the block kernels take the widest path the CPU has") {
+  using sdekit::detail::NoisePath;
+  const NoisePath path = sdekit::detail::noise_path();
+  CHECK(sdekit::detail::noise_path_available(path));
+  if (sdekit::detail::noise_path_available(NoisePath::avx512)) CHECK(path == NoisePath::avx512);
+  else if (sdekit::detail::noise_path_available(NoisePath::avx2)) CHECK(path == NoisePath::avx2);
+  else CHECK(path == NoisePath::portable);
+  CHECK(sdekit::detail::noise_path_available(NoisePath::portable));
 }
 
 TEST_CASE("GaussianNoise gives sqrt(dt) times the standard normals of its particle") {

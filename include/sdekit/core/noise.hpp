@@ -3,8 +3,8 @@
 // Philox4x32-10 keyed by (particle, seed), counter (component, step / 2, seed high bits, (step / 2) high bits),
 // Box–Muller on the two 64-bit words of the output: r·cos θ is step 2j, r·sin θ step 2j+1 (so a scalar SDE
 // pays one Philox call and one log per two steps). log, sin and cos are the library's own branch-free kernels,
-// vectorised with AVX2 where the CPU has it and bitwise equal to the portable scalar code everywhere. Nothing
-// here has hidden state that depends on the order of calls, which is what makes ensembles bitwise reproducible
+// vectorised with AVX-512 or AVX2 where the CPU has it and bitwise equal to the portable scalar code everywhere.
+// Nothing here has hidden state that depends on the order of calls, which is what makes ensembles bitwise reproducible
 // for any thread count.
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/increment.hpp>
@@ -128,8 +128,24 @@ void box_muller_sincos(std::uint64_t turns53, double& sin_out, double& cos_out);
 void box_muller_log_block(const double* x, std::size_t n, double* out);
 /// box_muller_sincos of n angles through the vector kernel when the CPU has AVX2.
 void box_muller_sincos_block(const std::uint64_t* turns53, std::size_t n, double* sin_out, double* cos_out);
-/// True when the block kernels run the AVX2 path on this CPU.
+/// True when this CPU can run the AVX2 path (the block kernels take AVX-512 instead where the CPU has that).
 bool noise_uses_avx2();
+/// The implementations of the block kernels; all give the same bits.
+enum class NoisePath {
+  portable,  ///< scalar C++, every CPU
+  avx2,      ///< four particles per vector
+  avx512,    ///< eight particles per vector (AVX-512F)
+};
+/// The path the block kernels take on this CPU (the widest it supports).
+NoisePath noise_path();
+/// True when this CPU can run `path`.
+bool noise_path_available(NoisePath path);
+/// "portable", "AVX2" or "AVX-512".
+std::string_view noise_path_name(NoisePath path);
+/// standard_normals_block through one chosen path, for comparing the paths; throws std::invalid_argument if the CPU
+/// cannot run it.
+void standard_normals_block_on(NoisePath path, std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
+                               std::uint64_t step, std::size_t components, double* out);
 /// standard_normals_block through the portable scalar path only, for comparing the two paths.
 void standard_normals_block_portable(std::uint64_t seed, std::uint64_t first_particle, std::size_t particles,
                                      std::uint64_t step, std::size_t components, double* out);

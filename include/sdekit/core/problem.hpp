@@ -95,9 +95,37 @@ inline constexpr bool is_sde_v = false;
 template <class D, class B, bool S, bool A, bool C, class DB>
 inline constexpr bool is_sde_v<Sde<D, B, S, A, C, DB>> = true;
 
-/// What the diffusion of problem P returns for state X, as a concrete (plain) type.
+namespace detail {
+/// F can be called as f(x, t) with a state x of type X and a time t (a functor that returns its value).
+template <class F, class X>
+concept value_callable = std::is_invocable_v<const F&, const X&, double>;
+/// F can be called in place as f(x, t, out), writing into out of type Out (Eigen states only); the form for large
+/// states, where returning a vector would allocate every call. Detected only where f(x, t) is not callable.
+template <class F, class X, class Out>
+concept in_place_callable =
+    is_eigen_v<X> && !value_callable<F, X> && std::is_invocable_v<const F&, const X&, double, Out&>;
+
+template <class D, class X>
+constexpr auto diffusion_value_of() {
+  if constexpr (value_callable<D, X>)
+    return std::type_identity<plain_t<std::invoke_result_t<const D&, const X&, double>>>{};
+  else if constexpr (in_place_callable<D, X, X>) return std::type_identity<X>{};  // in place: diagonal noise
+  else return std::type_identity<void>{};
+}
+}  // namespace detail
+
+/// True when the drift of P on states X is written in place, a(x, t, out), rather than returning a(x, t).
 template <class P, class X>
-using diffusion_value_t = plain_t<std::invoke_result_t<const decltype(P::diffusion)&, const X&, double>>;
+inline constexpr bool in_place_drift_v = detail::in_place_callable<decltype(P::drift), X, X>;
+/// True when the diffusion of P on states X is written in place, b(x, t, out) with out of the state's shape
+/// (diagonal noise), rather than returning b(x, t).
+template <class P, class X>
+inline constexpr bool in_place_diffusion_v = detail::in_place_callable<decltype(P::diffusion), X, X>;
+
+/// What the diffusion of problem P returns for state X, as a concrete (plain) type: the state type itself for an
+/// in-place diffusion b(x, t, out).
+template <class P, class X>
+using diffusion_value_t = typename decltype(detail::diffusion_value_of<decltype(P::diffusion), X>())::type;
 
 namespace detail {
 template <class B, class X>
@@ -149,16 +177,22 @@ enum class ProblemDefect {
   diffusion_rows
 };
 
+// An in-place drift writes a state; a returning one must return something convertible to one.
+template <class D, class X>
+constexpr bool drift_returns_state() {
+  if constexpr (value_callable<D, X>)
+    return std::is_convertible_v<plain_t<std::invoke_result_t<const D&, const X&, double>>, X>;
+  else return true;
+}
+
 template <class P, class X>
 constexpr ProblemDefect problem_defect() {
   if constexpr (!is_sde_v<P>) return ProblemDefect::not_sde;
   else if constexpr (!StateType<X>) return ProblemDefect::bad_state;
-  else if constexpr (!std::is_invocable_v<const decltype(P::drift)&, const X&, double>)
+  else if constexpr (!value_callable<decltype(P::drift), X> && !in_place_callable<decltype(P::drift), X, X>)
     return ProblemDefect::drift_not_callable;
-  else if constexpr (!std::is_convertible_v<plain_t<std::invoke_result_t<const decltype(P::drift)&, const X&, double>>,
-                                            X>)
-    return ProblemDefect::drift_wrong_type;
-  else if constexpr (!std::is_invocable_v<const decltype(P::diffusion)&, const X&, double>)
+  else if constexpr (!drift_returns_state<decltype(P::drift), X>()) return ProblemDefect::drift_wrong_type;
+  else if constexpr (!value_callable<decltype(P::diffusion), X> && !in_place_callable<decltype(P::diffusion), X, X>)
     return ProblemDefect::diffusion_not_callable;
   else {
     using B = diffusion_value_t<P, X>;
@@ -191,11 +225,13 @@ constexpr bool check_problem() {
   static_assert(defect != bad_state,
                 "sdekit: the state must be a double, a fixed-size Eigen::Matrix<double,N,1> or an Eigen::VectorXd");
   static_assert(defect != drift_not_callable,
-                "sdekit: the drift must be callable as a(x, t) with x of the state type and t a double");
+                "sdekit: the drift must be callable as a(x, t) with x of the state type and t a double (or, for "
+                "vector states, in place as a(x, t, out) with out a state)");
   static_assert(defect != drift_wrong_type,
                 "sdekit: the drift a(x, t) must return a value of the state's type and shape");
   static_assert(defect != diffusion_not_callable,
-                "sdekit: the diffusion must be callable as b(x, t) with x of the state type and t a double");
+                "sdekit: the diffusion must be callable as b(x, t) with x of the state type and t a double (or, for "
+                "vector states, in place as b(x, t, out) with out a state: diagonal noise)");
   static_assert(defect != scalar_state_needs_scalar_diffusion,
                 "sdekit: for a scalar state the diffusion b(x, t) must return a scalar");
   static_assert(defect != vector_state_needs_vector_or_matrix,
@@ -214,10 +250,18 @@ std::size_t noise_dimension(const P& problem, const X& x, double t, std::string_
   if constexpr (std::is_same_v<X, double>) {
     return 1;
   } else {
-    const X a = problem.drift(x, t);
+    X a = x;
+    if constexpr (in_place_drift_v<P, X>) problem.drift(x, t, a);
+    else a = problem.drift(x, t);
     detail::require(a.size() == x.size(), where, "size of a(x, t)", a.size(),
                     "must equal the state size " + detail::to_text(x.size()));
-    const diffusion_value_t<P, X> b = problem.diffusion(x, t);
+    diffusion_value_t<P, X> b;
+    if constexpr (in_place_diffusion_v<P, X>) {
+      b = x;
+      problem.diffusion(x, t, b);
+    } else {
+      b = problem.diffusion(x, t);
+    }
     detail::require(b.rows() == x.size(), where, "rows of b(x, t)", b.rows(),
                     "must equal the state size " + detail::to_text(x.size()));
     if constexpr (noise_kind_v<P, X> == NoiseKind::diagonal) return static_cast<std::size_t>(x.size());
@@ -252,24 +296,69 @@ void check_diffusion_shape(const B& b, const X& x, const Inc& dW, double t, std:
   }
 }
 
+template <class X>
+void check_drift_size(const X& a, const X& x, double t) {
+  if (a.size() != x.size())
+    throw_invalid("sdekit::do_step", "size of a(x, t)", a.size(),
+                  "must equal the state size " + to_text(x.size()) + " (at t = " + to_text(t) + ")");
+}
+
 /// a(x, t), with its size checked against x where sizes are dynamic: a drift whose size changes during a run is
 /// an error naming the time, not a read past the state. (One comparison next to the vector's allocation.)
 template <class P, class X>
 X drift_at(const P& problem, const X& x, double t) {
-  X a = problem.drift(x, t);
-  if constexpr (has_dynamic_size<X>())
-    if (a.size() != x.size())
-      throw_invalid("sdekit::do_step", "size of a(x, t)", a.size(),
-                    "must equal the state size " + to_text(x.size()) + " (at t = " + to_text(t) + ")");
-  return a;
+  if constexpr (in_place_drift_v<P, X>) {
+    X a = x;  // sized like x; an in-place drift writes every component
+    problem.drift(x, t, a);
+    check_drift_size(a, x, t);
+    return a;
+  } else {
+    X a = problem.drift(x, t);
+    if constexpr (has_dynamic_size<X>()) check_drift_size(a, x, t);
+    return a;
+  }
+}
+
+/// a(x, t) into out, which keeps its memory from step to step: an in-place drift writes into it (out is sized like
+/// x first, which allocates only when the size changes); a returning one is assigned to it.
+template <class P, class X>
+void drift_into(const P& problem, const X& x, double t, X& out) {
+  if constexpr (in_place_drift_v<P, X>) {
+    if constexpr (has_dynamic_size<X>())
+      if (out.size() != x.size()) out.resize(x.size());
+    problem.drift(x, t, out);
+  } else {
+    out = problem.drift(x, t);
+  }
+  if constexpr (has_dynamic_size<X>()) check_drift_size(out, x, t);
 }
 
 /// b(x, t), with its shape checked against x and dW where sizes are dynamic (see check_diffusion_shape).
 template <class P, class X, class Inc>
 diffusion_value_t<P, X> diffusion_at(const P& problem, const X& x, double t, const Inc& dW) {
-  diffusion_value_t<P, X> b = problem.diffusion(x, t);
-  check_diffusion_shape<P>(b, x, dW, t, "b(x, t)");
-  return b;
+  if constexpr (in_place_diffusion_v<P, X>) {
+    diffusion_value_t<P, X> b = x;
+    problem.diffusion(x, t, b);
+    check_diffusion_shape<P>(b, x, dW, t, "b(x, t)");
+    return b;
+  } else {
+    diffusion_value_t<P, X> b = problem.diffusion(x, t);
+    check_diffusion_shape<P>(b, x, dW, t, "b(x, t)");
+    return b;
+  }
+}
+
+/// b(x, t) into out, kept from step to step like drift_into's, with its shape checked as diffusion_at's.
+template <class P, class X, class Inc>
+void diffusion_into(const P& problem, const X& x, double t, const Inc& dW, diffusion_value_t<P, X>& out) {
+  if constexpr (in_place_diffusion_v<P, X>) {
+    if constexpr (has_dynamic_size<X>())
+      if (out.size() != x.size()) out.resize(x.size());
+    problem.diffusion(x, t, out);
+  } else {
+    out = problem.diffusion(x, t);
+  }
+  check_diffusion_shape<P>(out, x, dW, t, "b(x, t)");
 }
 
 }  // namespace detail

@@ -1,6 +1,7 @@
 #pragma once
 // The stepper contract. A stepper is a class with
 //   do_step(problem, x, t, h, inc)              advance x in place from t to t + h given the step's noise increment
+// (and optionally do_step(problem, x, t, h, inc, SqrtStep{√h}), the same step with √h computed by the caller)
 // and four traits, each a static constexpr member function template of the problem type P and the state type X (the
 // pair fixes the noise kind, on which orders and needs depend):
 //   strong_order<P, X>(), weak_order<P, X>()   the orders on P, honestly (Euler–Maruyama is strong order 1 on
@@ -43,6 +44,13 @@ struct ErrorEstimate {
   X drift_difference{};
 };
 
+/// √h of a step, computed once by a caller that advances many particles with the same h (the ensemble engine) and
+/// handed to steppers that offer do_step(problem, x, t, h, inc, SqrtStep{√h}), so √h is not recomputed per
+/// particle. std::sqrt is correctly rounded, so the bits are those of the five-argument do_step.
+struct SqrtStep {
+  double value;  ///< √h
+};
+
 /// The strong order of stepper S on problem P with states X.
 template <class S, class P, class X>
 inline constexpr double strong_order_v = S::template strong_order<P, X>();
@@ -80,10 +88,25 @@ concept SteppingCall = requires(const S& s, const P& p, X& x, double t, double h
   s.do_step(p, x, t, h, inc);
 };
 
+/// S offers the optional do_step(problem, x, t, h, inc, SqrtStep) for problem P on states X.
+template <class S, class P, class X>
+concept SteppingCallWithRoot = requires(const S& s, const P& p, X& x, double t, double h,
+                                        const increment_t<S, P, X>& inc, SqrtStep root) {
+  s.do_step(p, x, t, h, inc, root);
+};
+
 /// S is a stepper that can advance states X of problem P: it declares the traits, supports P, and has
 /// do_step(problem, x, t, h, increment). For requires clauses; check_stepper says what is missing.
 template <class S, class P, class X>
 concept Stepper = SdeProblem<P, X> && StepperTraits<S, P, X> && supported_v<S, P, X> && SteppingCall<S, P, X>;
+
+/// True when stepper S declares `static constexpr bool takes_in_place_functors = true`: it evaluates the drift and
+/// diffusion through detail::drift_into / diffusion_into (core/problem.hpp), so problems written in place work.
+template <class S>
+inline constexpr bool takes_in_place_functors_v = [] {
+  if constexpr (requires { S::takes_in_place_functors; }) return bool(S::takes_in_place_functors);
+  else return false;
+}();
 
 /// Compile-time check that stepper S can integrate problem P on states X: the problem first (check_problem), then
 /// the traits, then supports<P, X>() — each failure one static_assert that says what is wrong and what to use.
@@ -96,6 +119,11 @@ constexpr bool check_stepper() {
                   "sdekit: a stepper declares static constexpr strong_order<P, X>(), weak_order<P, X>(), "
                   "supports<P, X>() (a sdekit::Support) and noise_information<P, X>() (a sdekit::NoiseInformation); "
                   "see <sdekit/core/stepper.hpp>");
+    return false;
+  } else if constexpr ((in_place_drift_v<P, X> || in_place_diffusion_v<P, X>)&&!takes_in_place_functors_v<S>) {
+    static_assert(takes_in_place_functors_v<S>,
+                  "sdekit: this stepper calls a(x, t) and b(x, t) by value; in-place functors a(x, t, out) and "
+                  "b(x, t, out) are taken by sdekit::EulerMaruyama, sdekit::Milstein and sdekit::StochasticHeun");
     return false;
   } else {
     using enum Support;
