@@ -221,7 +221,9 @@ ExtendedKalmanResult extended_kalman_filter(const NonlinearSdeModel<State, Drift
         local.A =
             detail::numerical_jacobian([&](const State& x) { return Eigen::VectorXd(model.drift(x, t)); }, mean, n);
         local.b = f - local.A * Eigen::VectorXd(mean);
-        local.G = model.diffusion(mean, t);
+        // A plain copy through unaryExpr, which has no packet path: GCC 12 flags Eigen's vectorised copy of a 1×1
+        // fixed-size g into a dynamic matrix (-Warray-bounds; the packet loop never runs at size 1).
+        local.G = model.diffusion(mean, t).unaryExpr([](double v) { return v; });
         if (!local.A.allFinite() || !local.b.allFinite() || !local.G.allFinite()) {
           out.log_likelihood = -inf;
           return out;
