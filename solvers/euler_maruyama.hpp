@@ -2,6 +2,7 @@
 // Euler–Maruyama: X_{n+1} = X_n + a(X_n,t_n) h + b(X_n,t_n) ΔW_n.
 // Strong order 0.5 (1.0 when the noise is additive), weak order 1.0. Itô problems only: on a Stratonovich
 // problem it would silently converge to the Itô solution.
+#include <sdekit/core/block_step.hpp>
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/detail/euler_order_traits.hpp>
 #include <sdekit/detail/noise_term.hpp>
@@ -42,6 +43,17 @@ class EulerMaruyama : public detail::EulerOrderTraits {
       const B b = detail::diffusion_at(problem, x, t, dW);
       x += a * dt + detail::noise_term<X>(b, dW);
     }
+  }
+
+  /// The batched form (core/block_step.hpp): advances every column of the block x, diagonal or general noise; per
+  /// element x + (a h + b·ΔW), the arithmetic of do_step.
+  template <class P, class X>
+    requires batched_problem_v<P, X>
+  void do_step_block(const P& problem, StateBlock& x, double t, double dt, const StateBlock& dW, SqrtStep,
+                     BlockBuffers& w) const {
+    detail::block_drift(problem, x, t, w.a);
+    detail::block_noise(problem, x, t, dW, w.b, w.noise);
+    x.array() += w.a.array() * dt + w.noise.array();
   }
 };
 

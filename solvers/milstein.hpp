@@ -18,6 +18,7 @@
 // reusing the central differences of the Itô shift (so the area term costs no extra evaluation of b in Itô form).
 // For such problems noise_information is levy_area: the noise source draws A_jk with an algorithm whose truncation
 // follows h (LevyAreaAlgorithm), so the scheme keeps strong order 1.
+#include <sdekit/core/block_step.hpp>
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/detail/noise_term.hpp>
 
@@ -100,6 +101,37 @@ class Milstein {
       }
     }
     x = next;
+  }
+
+  /// The batched form (core/block_step.hpp) for diagonal noise, derivative-free or with a batched ∂b/∂x given as
+  /// db(X, t, out): advances every column of the block x with the arithmetic of do_step per element.
+  template <class P, class X>
+    requires batched_problem_v<P, X> && (noise_kind_v<P, X> == NoiseKind::diagonal) &&
+             (!P::has_diffusion_derivative || detail::has_block_derivative_v<P, X>)
+  void do_step_block(const P& problem, StateBlock& x, double t, double dt, const StateBlock& dW, SqrtStep root,
+                     BlockBuffers& w) const {
+    const Eigen::Index n = x.rows(), count = x.cols();
+    detail::block_drift(problem, x, t, w.a);
+    detail::block_diffusion(problem, x, t, w.b);
+    auto next = detail::fit(w.next, n, count).array();
+    next = x.array() + w.a.array() * dt + w.b.array() * dW.array();
+    if constexpr (!P::is_additive) {
+      if constexpr (P::has_diffusion_derivative) {
+        const double ito_shift = P::is_stratonovich ? 0.0 : dt;
+        detail::block_diffusion_derivative(problem, x, t, w.b_shifted);
+        next += 0.5 * w.b.array() * w.b_shifted.array() * (dW.array().square() - ito_shift);
+      } else if constexpr (P::is_stratonovich) {
+        detail::fit(w.shifted, n, count).array() = x.array() + w.b.array() * dW.array();
+        detail::block_diffusion(problem, w.shifted, t, w.b_shifted);
+        next += 0.5 * (w.b_shifted - w.b).array() * dW.array();
+      } else {
+        const double sqrt_dt = root.value;
+        detail::fit(w.shifted, n, count).array() = x.array() + w.a.array() * dt + w.b.array() * sqrt_dt;
+        detail::block_diffusion(problem, w.shifted, t, w.b_shifted);
+        next += (w.b_shifted - w.b).array() * (dW.array().square() - dt) / (2.0 * sqrt_dt);
+      }
+    }
+    x.swap(w.next);  // same shapes: swaps the buffers, no copy
   }
 
  private:

@@ -4,6 +4,7 @@
 //   X_{n+1} = X_n + ½[a(X_n,t_n) + a(X̃,t_{n+1})] h + ½[b(X_n,t_n) + b(X̃,t_{n+1})] ΔW
 // The trapezoidal average is what makes it converge to the Stratonovich solution: strong order 1.0 for
 // commutative noise (scalar, diagonal, additive), 0.5 otherwise; weak order 1.0.
+#include <sdekit/core/block_step.hpp>
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/detail/noise_term.hpp>
 
@@ -68,6 +69,20 @@ class StochasticHeun {
     const B b1 = P::is_additive ? detail::diffusion_at(problem, x, t + dt, dW)
                                 : detail::diffusion_at(problem, predictor, t + dt, dW);
     x += 0.5 * ((a0 + a1) * dt + noise0 + detail::noise_term<X>(b1, dW));
+  }
+
+  /// The batched form (core/block_step.hpp): advances every column of the block x, diagonal or general noise, with
+  /// the arithmetic of do_step per element.
+  template <class P, class X>
+    requires batched_problem_v<P, X>
+  void do_step_block(const P& problem, StateBlock& x, double t, double dt, const StateBlock& dW, SqrtStep,
+                     BlockBuffers& w) const {
+    detail::block_drift(problem, x, t, w.a);
+    detail::block_noise(problem, x, t, dW, w.b, w.noise);
+    detail::fit(w.next, x.rows(), x.cols()).array() = x.array() + w.a.array() * dt + w.noise.array();  // predictor
+    detail::block_drift(problem, w.next, t + dt, w.a1);
+    detail::block_noise(problem, P::is_additive ? x : w.next, t + dt, dW, w.b1, w.noise1);
+    x.array() += 0.5 * ((w.a.array() + w.a1.array()) * dt + w.noise.array() + w.noise1.array());
   }
 };
 

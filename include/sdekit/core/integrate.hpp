@@ -4,10 +4,12 @@
 // — GaussianNoise, BrownianPath, or the user's own. The increment's type is the stepper's increment_t<S, P, X>:
 // the Wiener increment ΔW (a double or a vector) for most schemes, a struct with ΔW, I_(1,0) and Lévy areas for
 // schemes that ask for them (core/increment.hpp).
+#include <sdekit/core/block_step.hpp>
 #include <sdekit/core/step_failed.hpp>
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/core/time_grid.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -50,9 +52,41 @@ class NonFiniteState : public std::runtime_error {
 };
 
 namespace detail {
+// A batched problem on one path: a block of one column through the stepper's batched form (core/block_step.hpp).
 template <class Stepper, class P, class X, class Noise, class OnStep>
-void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, Noise& noise, std::string_view where,
-              OnNonFinite on_non_finite, OnStep&& on_step) {
+void run_grid_batched(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, Noise& noise,
+                      std::string_view where, OnNonFinite on_non_finite, OnStep&& on_step) {
+  static_assert(check_block_stepper<Stepper, P, X>());
+  using W = wiener_increment_t<P, X>;
+  static_assert(check_noise_source<Noise, W>());
+  detail::require(all_finite(x), where, "x0", x, "must be finite");
+  const std::size_t m = noise_dimension(problem, x, grid.time(0), where);
+  W inc = make_zero_increment<W>(m);
+  StateBlock block = x;
+  StateBlock dW(static_cast<Eigen::Index>(m), 1);
+  BlockBuffers work;
+  for (std::size_t k = 0; k < grid.steps(); ++k) {
+    const double t = grid.time(k);
+    const double h = grid.step_size(k);
+    noise(static_cast<std::uint64_t>(k), t, h, inc);
+    dW.col(0) = inc;
+    stepper.template do_step_block<P, X>(problem, block, t, h, dW, SqrtStep{std::sqrt(h)}, work);
+    x = block.col(0);
+    if (on_non_finite == OnNonFinite::stop && !all_finite(x))
+      throw NonFiniteState(where, k, t, grid.time(k + 1), to_text(x));
+    on_step(k + 1);
+  }
+}
+
+template <class P, class X>
+constexpr bool is_batched_path() {
+  if constexpr (is_sde_v<P> && is_eigen_v<X>) return batched_problem_v<P, X>;
+  else return false;
+}
+
+template <class Stepper, class P, class X, class Noise, class OnStep>
+void run_grid_particle(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, Noise& noise,
+                       std::string_view where, OnNonFinite on_non_finite, OnStep&& on_step) {
   static_assert(check_stepper<Stepper, P, X>());
   using Inc = increment_t<Stepper, P, X>;
   static_assert(check_noise_source<Noise, Inc>());
@@ -72,6 +106,15 @@ void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, No
     on_step(k + 1);
   }
 }
+
+template <class Stepper, class P, class X, class Noise, class OnStep>
+void run_grid(Stepper& stepper, const P& problem, X& x, const TimeGrid& grid, Noise& noise, std::string_view where,
+              OnNonFinite on_non_finite, OnStep&& on_step) {
+  if constexpr (is_batched_path<P, X>())
+    run_grid_batched(stepper, problem, x, grid, noise, where, on_non_finite, on_step);
+  else run_grid_particle(stepper, problem, x, grid, noise, where, on_non_finite, on_step);
+}
+
 }  // namespace detail
 
 /// Integrates x from t0 to t1 with steps dt (the last one shortened to land on t1), calling obs(x, t) at t0 and

@@ -1,11 +1,13 @@
 #pragma once
 // An SDE problem dX = a(X,t) dt + b(X,t) dW: a drift functor, a diffusion functor, the calculus (Itô or
 // Stratonovich), and what the diffusion is known to satisfy (additive, commutative). The noise kind
-// follows from what b returns for a given state type; see noise_kind_v.
+// follows from what b returns for a given state type; see noise_kind_v. Functors take one particle, a(x, t) or in
+// place a(x, t, out), or a block of particles at once (batched: a(X, t, out) on a StateBlock, one column each).
 #include <sdekit/core/errors.hpp>
 #include <sdekit/core/state.hpp>
 
 #include <concepts>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -40,6 +42,30 @@ enum class NoiseKind { scalar, diagonal, general };
 
 /// Placeholder for "no analytic diffusion derivative given".
 struct no_derivative {};
+
+/// A block of B particles' states of dimension n, as batched functors see it: n×B, one column per particle, each row
+/// (one component of every particle) contiguous, so that row-wise array expressions vectorise across particles.
+using StateBlock = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// A batched diffusion for general n×m noise, given by its noise term: term(X, t, dW, out) writes b(X_j, t)·dW_j
+/// into column j of out (n×B) for the m×B Wiener increments dW. Build it with batched_noise_term.
+template <class Term>
+struct BatchedNoiseTerm {
+  Term term;                         ///< term(X, t, dW, out)
+  std::size_t wiener_processes = 1;  ///< m, the number of Wiener processes (rows of dW)
+  /// Writes b(X_j, t)·dW_j into out.col(j) for every column j.
+  void operator()(const StateBlock& x, double t, const StateBlock& dW, StateBlock& out) const { term(x, t, dW, out); }
+};
+
+/// Wraps term(X, t, dW, out) with its number of Wiener processes m as the diffusion of a batched problem with
+/// general noise (make_sde(batched_drift, batched_noise_term(term, m))).
+template <class Term>
+BatchedNoiseTerm<Term> batched_noise_term(Term term, std::size_t wiener_processes) {
+  static_assert(std::is_invocable_v<const Term&, const StateBlock&, double, const StateBlock&, StateBlock&>,
+                "sdekit::batched_noise_term: the term must be callable as term(X, t, dW, out) with X, dW and out "
+                "sdekit::StateBlock (X and out n×B, dW m×B)");
+  return {std::move(term), wiener_processes};
+}
 
 /// An SDE dX = a(X,t) dt + b(X,t) dW. Build it with make_sde.
 template <class Drift, class Diffusion, bool Stratonovich = false, bool Additive = false, bool Commutative = false,
@@ -105,14 +131,42 @@ template <class F, class X, class Out>
 concept in_place_callable =
     is_eigen_v<X> && !value_callable<F, X> && std::is_invocable_v<const F&, const X&, double, Out&>;
 
+/// F is a batched functor f(X, t, out) on a block of particles (X and out sdekit::StateBlock, n×B) for vector states
+/// X; detected only where neither per-particle form is callable, so existing functors keep their meaning.
+template <class F, class X>
+concept block_callable = is_eigen_v<X> && !value_callable<F, X> && !in_place_callable<F, X, X> &&
+                         std::is_invocable_v<const F&, const StateBlock&, double, StateBlock&>;
+
+template <class D>
+inline constexpr bool is_batched_noise_term_v = false;
+template <class T>
+inline constexpr bool is_batched_noise_term_v<BatchedNoiseTerm<T>> = true;
+
+/// D is a batched diffusion on vector states X: diagonal b(X, t, out), or a BatchedNoiseTerm (general noise).
+template <class D, class X>
+inline constexpr bool batched_diffusion_of_v = block_callable<D, X> || (is_eigen_v<X> && is_batched_noise_term_v<D>);
+
 template <class D, class X>
 constexpr auto diffusion_value_of() {
   if constexpr (value_callable<D, X>)
     return std::type_identity<plain_t<std::invoke_result_t<const D&, const X&, double>>>{};
   else if constexpr (in_place_callable<D, X, X>) return std::type_identity<X>{};  // in place: diagonal noise
+  else if constexpr (block_callable<D, X>) return std::type_identity<X>{};      // batched: diagonal noise
+  else if constexpr (is_eigen_v<X> && is_batched_noise_term_v<D>)               // batched noise term: n×m
+    return std::type_identity<Eigen::Matrix<double, X::RowsAtCompileTime, Eigen::Dynamic>>{};
   else return std::type_identity<void>{};
 }
 }  // namespace detail
+
+/// True when the drift of P on vector states X is batched, a(X, t, out) on a StateBlock of particles.
+template <class P, class X>
+inline constexpr bool batched_drift_v = detail::block_callable<decltype(P::drift), X>;
+/// True when the diffusion of P on vector states X is batched: b(X, t, out) (diagonal noise) or a batched_noise_term.
+template <class P, class X>
+inline constexpr bool batched_diffusion_v = detail::batched_diffusion_of_v<decltype(P::diffusion), X>;
+/// True when P is a batched problem on states X: both its drift and its diffusion take blocks of particles.
+template <class P, class X>
+inline constexpr bool batched_problem_v = batched_drift_v<P, X> && batched_diffusion_v<P, X>;
 
 /// True when the drift of P on states X is written in place, a(x, t, out), rather than returning a(x, t).
 template <class P, class X>
@@ -172,6 +226,7 @@ enum class ProblemDefect {
   drift_not_callable,
   drift_wrong_type,
   diffusion_not_callable,
+  batched_mixed,
   scalar_state_needs_scalar_diffusion,
   vector_state_needs_vector_or_matrix,
   diffusion_rows
@@ -189,11 +244,15 @@ template <class P, class X>
 constexpr ProblemDefect problem_defect() {
   if constexpr (!is_sde_v<P>) return ProblemDefect::not_sde;
   else if constexpr (!StateType<X>) return ProblemDefect::bad_state;
-  else if constexpr (!value_callable<decltype(P::drift), X> && !in_place_callable<decltype(P::drift), X, X>)
+  else if constexpr (!value_callable<decltype(P::drift), X> && !in_place_callable<decltype(P::drift), X, X> &&
+                     !block_callable<decltype(P::drift), X>)
     return ProblemDefect::drift_not_callable;
   else if constexpr (!drift_returns_state<decltype(P::drift), X>()) return ProblemDefect::drift_wrong_type;
-  else if constexpr (!value_callable<decltype(P::diffusion), X> && !in_place_callable<decltype(P::diffusion), X, X>)
+  else if constexpr (!value_callable<decltype(P::diffusion), X> && !in_place_callable<decltype(P::diffusion), X, X> &&
+                     !batched_diffusion_of_v<decltype(P::diffusion), X>)
     return ProblemDefect::diffusion_not_callable;
+  else if constexpr (block_callable<decltype(P::drift), X> != batched_diffusion_of_v<decltype(P::diffusion), X>)
+    return ProblemDefect::batched_mixed;
   else {
     using B = diffusion_value_t<P, X>;
     if constexpr (std::is_same_v<X, double>) {
@@ -232,6 +291,10 @@ constexpr bool check_problem() {
   static_assert(defect != diffusion_not_callable,
                 "sdekit: the diffusion must be callable as b(x, t) with x of the state type and t a double (or, for "
                 "vector states, in place as b(x, t, out) with out a state: diagonal noise)");
+  static_assert(defect != batched_mixed,
+                "sdekit: a batched problem takes both functors on blocks of particles: a(X, t, out) and b(X, t, out) "
+                "(or sdekit::batched_noise_term) with X and out sdekit::StateBlock; per-particle and batched functors "
+                "do not mix");
   static_assert(defect != scalar_state_needs_scalar_diffusion,
                 "sdekit: for a scalar state the diffusion b(x, t) must return a scalar");
   static_assert(defect != vector_state_needs_vector_or_matrix,
@@ -249,6 +312,26 @@ std::size_t noise_dimension(const P& problem, const X& x, double t, std::string_
   static_assert(check_problem<P, X>());
   if constexpr (std::is_same_v<X, double>) {
     return 1;
+  } else if constexpr (batched_problem_v<P, X>) {
+    // A one-column block: the functors must leave out n×1 (it arrives sized so).
+    const Eigen::Index n = x.size();
+    const StateBlock column = x;
+    StateBlock out = StateBlock::Zero(n, 1);
+    problem.drift(column, t, out);
+    detail::require(out.rows() == n && out.cols() == 1, where, "rows of a(X, t, out) for one particle", out.rows(),
+                    "must stay the state size " + detail::to_text(n) + " (and one column)");
+    std::size_t m = static_cast<std::size_t>(n);
+    if constexpr (detail::is_batched_noise_term_v<decltype(P::diffusion)>) {
+      m = problem.diffusion.wiener_processes;
+      detail::require(m >= 1, where, "the number of Wiener processes of batched_noise_term", m, "must be at least 1");
+      const StateBlock dW = StateBlock::Zero(static_cast<Eigen::Index>(m), 1);
+      problem.diffusion(column, t, dW, out);
+    } else {
+      problem.diffusion(column, t, out);
+    }
+    detail::require(out.rows() == n && out.cols() == 1, where, "rows of the batched diffusion's out for one particle",
+                    out.rows(), "must stay the state size " + detail::to_text(n) + " (and one column)");
+    return m;
   } else {
     X a = x;
     if constexpr (in_place_drift_v<P, X>) problem.drift(x, t, a);

@@ -108,25 +108,13 @@ inline constexpr bool takes_in_place_functors_v = [] {
   else return false;
 }();
 
-/// Compile-time check that stepper S can integrate problem P on states X: the problem first (check_problem), then
-/// the traits, then supports<P, X>() — each failure one static_assert that says what is wrong and what to use.
+namespace detail {
+/// The static_asserts of check_stepper on supports<P, X>(), one per Support reason (shared with
+/// check_block_stepper).
 template <class S, class P, class X>
-constexpr bool check_stepper() {
-  if constexpr (!check_problem<P, X>()) {
-    return false;
-  } else if constexpr (!StepperTraits<S, P, X>) {
-    static_assert(StepperTraits<S, P, X>,
-                  "sdekit: a stepper declares static constexpr strong_order<P, X>(), weak_order<P, X>(), "
-                  "supports<P, X>() (a sdekit::Support) and noise_information<P, X>() (a sdekit::NoiseInformation); "
-                  "see <sdekit/core/stepper.hpp>");
-    return false;
-  } else if constexpr ((in_place_drift_v<P, X> || in_place_diffusion_v<P, X>)&&!takes_in_place_functors_v<S>) {
-    static_assert(takes_in_place_functors_v<S>,
-                  "sdekit: this stepper calls a(x, t) and b(x, t) by value; in-place functors a(x, t, out) and "
-                  "b(x, t, out) are taken by sdekit::EulerMaruyama, sdekit::Milstein and sdekit::StochasticHeun");
-    return false;
-  } else {
-    using enum Support;
+constexpr bool check_support() {
+  using enum Support;
+  {
     constexpr Support support = support_v<S, P, X>;
     static_assert(support != ito_only,
                   "sdekit: this stepper integrates Itô SDEs only (supports<P, X>() is Support::ito_only); for a "
@@ -152,6 +140,35 @@ constexpr bool check_stepper() {
                   "sdekit: this stepper takes an analytic diffusion derivative for scalar and diagonal noise only "
                   "(supports<P, X>() is Support::derivative_needs_scalar_or_diagonal_noise)");
     return support == yes;
+  }
+}
+}  // namespace detail
+
+/// Compile-time check that stepper S can integrate problem P on states X: the problem first (check_problem), then
+/// the traits, then supports<P, X>() — each failure one static_assert that says what is wrong and what to use.
+template <class S, class P, class X>
+constexpr bool check_stepper() {
+  if constexpr (!check_problem<P, X>()) {
+    return false;
+  } else if constexpr (!StepperTraits<S, P, X>) {
+    static_assert(StepperTraits<S, P, X>,
+                  "sdekit: a stepper declares static constexpr strong_order<P, X>(), weak_order<P, X>(), "
+                  "supports<P, X>() (a sdekit::Support) and noise_information<P, X>() (a sdekit::NoiseInformation); "
+                  "see <sdekit/core/stepper.hpp>");
+    return false;
+  } else if constexpr (batched_problem_v<P, X>) {
+    static_assert(!batched_problem_v<P, X>,
+                  "sdekit: a batched problem (functors on a sdekit::StateBlock of particles) is stepped a block at a "
+                  "time, by sdekit::simulate_ensemble or sdekit::integrate; do_step takes per-particle problems "
+                  "(see <sdekit/core/block_step.hpp>)");
+    return false;
+  } else if constexpr ((in_place_drift_v<P, X> || in_place_diffusion_v<P, X>)&&!takes_in_place_functors_v<S>) {
+    static_assert(takes_in_place_functors_v<S>,
+                  "sdekit: this stepper calls a(x, t) and b(x, t) by value; in-place functors a(x, t, out) and "
+                  "b(x, t, out) are taken by sdekit::EulerMaruyama, sdekit::Milstein and sdekit::StochasticHeun");
+    return false;
+  } else {
+    return detail::check_support<S, P, X>();
   }
 }
 

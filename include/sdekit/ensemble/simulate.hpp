@@ -12,6 +12,8 @@
 #include <sdekit/core/problem.hpp>
 #include <sdekit/core/stepper.hpp>
 #include <sdekit/core/state.hpp>
+#include <sdekit/core/block_step.hpp>
+#include <sdekit/detail/batched_block_runner.hpp>
 #include <sdekit/detail/block_runner.hpp>
 #include <sdekit/detail/ensemble_recorder.hpp>
 #include <sdekit/detail/ensemble_start.hpp>
@@ -31,13 +33,26 @@
 namespace sdekit {
 
 /// Runs options.particles particles of `problem` (an Sde, or per_particle(factory)) from x0 (a state, or a
-/// sampler x0(i, rng)) with `stepper`, stopping a particle whose state turns non-finite or leaves `inside`.
+/// sampler x0(i, rng)) with `stepper`, stopping a particle whose state turns non-finite or leaves `inside`. A batched
+/// problem (core/block_step.hpp) is stepped a block of options.block_size particles at a time.
 template <class Stepper, class Problem, class Init, class Domain = AnyState>
 auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Init& x0, const EnsembleOptions& options,
                        const Domain& inside = {}) {
   using X = typename detail::initial_state<Init>::type;
   using P = typename detail::particle_problem<Problem>::type;
-  static_assert(check_stepper<Stepper, P, X>());
+  constexpr bool batched = [] {
+    if constexpr (is_sde_v<P> && is_eigen_v<X>) return batched_problem_v<P, X>;
+    else return false;
+  }();
+  if constexpr (batched) {
+    static_assert(!detail::is_per_particle_v<Problem>,
+                  "sdekit::simulate_ensemble: per_particle factories make one problem per particle, batched problems "
+                  "take blocks of particles: give a batched problem directly (per-particle parameters can live in "
+                  "extra state components)");
+    static_assert(check_block_stepper<Stepper, P, X>());
+  } else {
+    static_assert(check_stepper<Stepper, P, X>());
+  }
   constexpr const char* where = "sdekit::simulate_ensemble";
   const detail::EnsembleStart<X> start = detail::start_ensemble(options, x0, where);
   const TimeGrid& grid = start.grid;
@@ -56,10 +71,7 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
             .second);
   else m = noise_dimension_of(problem);
 
-  auto run_range = [&](auto& recorder, std::size_t begin, std::size_t end) {
-    using Recorder = std::remove_reference_t<decltype(recorder)>;
-    detail::BlockRunner<Stepper, Problem, P, X, Domain, Recorder> block(stepper, problem, inside, recorder, begin, end,
-                                                                        m, options.increment_law, options.levy_area);
+  auto run_block = [&](auto& block, std::size_t begin) {
     for (std::size_t p = 0; p < block.count; ++p) {
       X x;
       std::string failure = detail::start_state(x0, options.seed, begin + p, dimension, start.reference, x);
@@ -76,6 +88,18 @@ auto simulate_ensemble(const Stepper& stepper, const Problem& problem, const Ini
                         k + 1 < steps ? grid.step_size(k + 1) : grid.step_size(k));
       block.step(k, grid.time(k), grid.step_size(k));
       block.record(k + 1);
+    }
+  };
+  auto run_range = [&](auto& recorder, std::size_t begin, std::size_t end) {
+    using Recorder = std::remove_reference_t<decltype(recorder)>;
+    if constexpr (batched) {
+      detail::BatchedBlockRunner<Stepper, P, X, Domain, Recorder> block(stepper, problem, inside, recorder, begin, end,
+                                                                        m, dimension, options.increment_law);
+      run_block(block, begin);
+    } else {
+      detail::BlockRunner<Stepper, Problem, P, X, Domain, Recorder> block(
+          stepper, problem, inside, recorder, begin, end, m, options.increment_law, options.levy_area);
+      run_block(block, begin);
     }
   };
   return detail::run_ensemble<X>(options, grid, dimension, run_range, where);
