@@ -60,6 +60,8 @@ struct BatchedBlockRunner {
   BlockBuffers column_work;             // and for the one-column redo
   StateBlock column_x, column_dW;       // one column's state and increment in the redo
   X state;                              // one column as a state (domain, recorder, failures)
+  std::vector<unsigned char> kept;      // per block position: the particle's path is kept
+  bool any_kept = false;
 
   BatchedBlockRunner(const Stepper& s, const P& pr, const Domain& d, Recorder& r, std::size_t b, std::size_t e,
                      std::size_t noise_dim, std::size_t dimension, IncrementLaw increment_law)
@@ -78,6 +80,8 @@ struct BatchedBlockRunner {
         z_odd(noise_dim * (e - b)),
         law(increment_law) {
     for (std::size_t p = 0; p < count; ++p) particle_of[p] = p;
+    kept.resize(count);
+    for (std::size_t p = 0; p < count; ++p) any_kept |= (kept[p] = recorder.keeps_path(begin + p) ? 1 : 0) != 0;
     if constexpr (has_dynamic_size<X>()) state.resize(n);
   }
 
@@ -126,9 +130,10 @@ struct BatchedBlockRunner {
 
   void record(std::size_t k) {
     const bool save = recorder.saves_at(k);
+    if (!save && !any_kept) return;
     for (Eigen::Index j = 0; j < xs.cols(); ++j) {
       const std::size_t p = particle_of[static_cast<std::size_t>(j)];
-      if (!alive[p] || !(save || recorder.keeps_path(begin + p))) continue;
+      if (!alive[p] || !(save || kept[p])) continue;
       state = xs.col(j);
       recorder.record(begin + p, k, state);
     }
