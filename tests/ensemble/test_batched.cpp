@@ -150,6 +150,7 @@ auto general_drift_block = [](const StateBlock& X, double, StateBlock& out) {
   out.row(0) = a00 * X.row(0) + a01 * X.row(1);
   out.row(1) = a10 * X.row(0) + a11 * X.row(1);
 };
+//[ batched_noise_term
 // b(x)·dW per column, summed over the Wiener processes in order 0, 1, 2 (as Eigen's 2×3 product does).
 auto general_noise_term = [](const StateBlock& X, double, const StateBlock& dW, StateBlock& out) {
   out.row(0).array() = (b00 + scale * X.row(0).array()) * dW.row(0).array() + b01 * dW.row(1).array() +
@@ -157,6 +158,7 @@ auto general_noise_term = [](const StateBlock& X, double, const StateBlock& dW, 
   out.row(1).array() = b10 * dW.row(0).array() + (b11 + scale * X.row(1).array()) * dW.row(1).array() +
                        b12 * dW.row(2).array();
 };
+//]
 auto general_drift = [](const V2& x, double) { return V2(a00 * x[0] + a01 * x[1], a10 * x[0] + a11 * x[1]); };
 auto general_diffusion = [](const V2& x, double) {
   Eigen::Matrix<double, 2, 3> b;
@@ -197,11 +199,24 @@ TEST_CASE("batched problems are recognised by their signature") {
   static_assert(sdekit::batched_drift_v<P, V3> && sdekit::batched_diffusion_v<P, V3>);
   static_assert(!sdekit::batched_problem_v<decltype(particle_lorenz), V3>);
   static_assert(sdekit::noise_kind_v<P, V3> == sdekit::NoiseKind::diagonal);
-  auto general = sdekit::make_sde(general_drift_block, sdekit::batched_noise_term(general_noise_term, 3));
+  //[ batched_noise_term
+  auto general = sdekit::make_sde(general_drift_block, sdekit::batched_noise_term(general_noise_term, 3));  // m = 3
+  //]
   static_assert(sdekit::batched_problem_v<decltype(general), V2>);
   static_assert(sdekit::noise_kind_v<decltype(general), V2> == sdekit::NoiseKind::general);
   CHECK(sdekit::noise_dimension(general, V2(1.0, 0.0), 0.0, "test") == 3);
   CHECK(sdekit::noise_dimension(batched_lorenz, V3(1.0, 1.0, 1.0), 0.0, "test") == 3);
+
+  //[ batched_lorenz
+  sdekit::EnsembleOptions options;
+  options.particles = 1000;
+  options.t1 = 1.0;
+  options.dt = 1e-3;  // one call of each functor per block of options.block_size particles and step
+  const auto result =
+      sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, batched_lorenz, Eigen::Vector3d(1.0, 1.0, 1.0), options);
+  //]
+  CHECK(result.failures.empty());
+  CHECK(result.statistics.back().alive == 1000);
 }
 
 TEST_CASE("batched Lorenz: the bits of the per-particle problem with Euler–Maruyama and stochastic Heun") {
