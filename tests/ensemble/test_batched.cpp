@@ -1,8 +1,9 @@
 // Batched problems (core/block_step.hpp): functors on a StateBlock of particles give, through simulate_ensemble and
 // integrate, the bits of per-particle functors computing the same formulas — Euler–Maruyama, stochastic Heun and
-// Milstein, diagonal and general noise, threads 1 and 2, block sizes 1, 7 and 256; failed particles (exceptions,
-// non-finite states, domain exits) found exactly, the others untouched; statistics-only storage; no allocation per
-// step (this executable counts malloc/calloc/realloc, as tests/core/test_in_place.cpp does).
+// Milstein, diagonal and general noise, fixed-size and Eigen::VectorXd states, threads 1 and 2, block sizes 1, 7 and
+// 256; failed particles (exceptions, non-finite states, domain exits) found exactly, the others untouched;
+// statistics-only storage; no allocation per step (this executable counts malloc/calloc/realloc, as
+// tests/core/test_in_place.cpp does).
 #include <sdekit/core/integrate.hpp>
 #include <sdekit/core/noise.hpp>
 #include <sdekit/core/problem.hpp>
@@ -87,7 +88,8 @@ void check_same_run(const sdekit::EnsembleResult<X>& a, const sdekit::EnsembleRe
   REQUIRE(a.paths.size() == b.paths.size());
   for (std::size_t p = 0; p < a.paths.size(); ++p) {
     REQUIRE(a.paths[p].states.size() == b.paths[p].states.size());
-    for (std::size_t k = 0; k < a.paths[p].states.size(); ++k) CHECK(same_bits(a.paths[p].states[k], b.paths[p].states[k]));
+    for (std::size_t k = 0; k < a.paths[p].states.size(); ++k)
+      CHECK(same_bits(a.paths[p].states[k], b.paths[p].states[k]));
   }
   REQUIRE(a.failures.size() == b.failures.size());
   for (std::size_t f = 0; f < a.failures.size(); ++f) {
@@ -116,15 +118,14 @@ static_assert(sdekit::batched_problem_v<decltype(batched_lorenz), Eigen::Vector3
 //]
 
 // The same formulas per particle.
-auto particle_lorenz =
-    sdekit::make_sde([](const V3& x, double) { return V3(sig * (x[1] - x[0]), x[0] * (rho - x[2]) - x[1], x[0] * x[1] - beta * x[2]); },
-                     [](const V3&, double) { return V3::Constant(lorenz_noise); });
+auto particle_lorenz = sdekit::make_sde(
+    [](const V3& x, double) { return V3(sig * (x[1] - x[0]), x[0] * (rho - x[2]) - x[1], x[0] * x[1] - beta * x[2]); },
+    [](const V3&, double) { return V3::Constant(lorenz_noise); });
 
 // Lorenz with multiplicative diagonal noise s + c x_i, Stratonovich (stochastic Heun's second diffusion call matters).
 constexpr double heun_s = 0.5, heun_c = 0.01;
 auto batched_lorenz_strat = sdekit::make_sde(
-    lorenz_drift,
-    [](const StateBlock& X, double, StateBlock& out) { out.array() = heun_s + heun_c * X.array(); },
+    lorenz_drift, [](const StateBlock& X, double, StateBlock& out) { out.array() = heun_s + heun_c * X.array(); },
     sdekit::stratonovich);
 auto particle_lorenz_strat = sdekit::make_sde(
     [](const V3& x, double) { return V3(sig * (x[1] - x[0]), x[0] * (rho - x[2]) - x[1], x[0] * x[1] - beta * x[2]); },
@@ -153,10 +154,10 @@ auto general_drift_block = [](const StateBlock& X, double, StateBlock& out) {
 //[ batched_noise_term
 // b(x)·dW per column, summed over the Wiener processes in order 0, 1, 2 (as Eigen's 2×3 product does).
 auto general_noise_term = [](const StateBlock& X, double, const StateBlock& dW, StateBlock& out) {
-  out.row(0).array() = (b00 + scale * X.row(0).array()) * dW.row(0).array() + b01 * dW.row(1).array() +
-                       b02 * dW.row(2).array();
-  out.row(1).array() = b10 * dW.row(0).array() + (b11 + scale * X.row(1).array()) * dW.row(1).array() +
-                       b12 * dW.row(2).array();
+  out.row(0).array() =
+      (b00 + scale * X.row(0).array()) * dW.row(0).array() + b01 * dW.row(1).array() + b02 * dW.row(2).array();
+  out.row(1).array() =
+      b10 * dW.row(0).array() + (b11 + scale * X.row(1).array()) * dW.row(1).array() + b12 * dW.row(2).array();
 };
 //]
 auto general_drift = [](const V2& x, double) { return V2(a00 * x[0] + a01 * x[1], a10 * x[0] + a11 * x[1]); };
@@ -188,7 +189,8 @@ void check_batched_equals_particle(const Stepper& stepper, const Batched& batche
     for (std::size_t block : {std::size_t{1}, std::size_t{7}, std::size_t{256}}) {
       CAPTURE(threads);
       CAPTURE(block);
-      check_same_run(reference, sdekit::simulate_ensemble(stepper, batched, x0, options_for(300, t1, dt, threads, block)));
+      check_same_run(reference,
+                     sdekit::simulate_ensemble(stepper, batched, x0, options_for(300, t1, dt, threads, block)));
     }
 }
 
@@ -221,7 +223,9 @@ TEST_CASE("batched problems are recognised by their signature") {
 
 TEST_CASE("batched Lorenz: the bits of the per-particle problem with Euler–Maruyama and stochastic Heun") {
   const V3 x0(1.0, 1.0, 1.0);
-  SUBCASE("Euler–Maruyama") { check_batched_equals_particle(sdekit::EulerMaruyama{}, batched_lorenz, particle_lorenz, x0, 0.5, 1e-3); }
+  SUBCASE("Euler–Maruyama") {
+    check_batched_equals_particle(sdekit::EulerMaruyama{}, batched_lorenz, particle_lorenz, x0, 0.5, 1e-3);
+  }
   SUBCASE("stochastic Heun, Stratonovich multiplicative noise") {
     check_batched_equals_particle(sdekit::StochasticHeun{}, batched_lorenz_strat, particle_lorenz_strat, x0, 0.5, 1e-3);
   }
@@ -258,8 +262,8 @@ TEST_CASE("batched general noise (2-D state, 3 Wiener processes): the bits of th
   const V2 x0(1.0, 0.0);
   auto batched = sdekit::make_sde(general_drift_block, sdekit::batched_noise_term(general_noise_term, 3));
   SUBCASE("Euler–Maruyama") {
-    check_batched_equals_particle(sdekit::EulerMaruyama{}, batched, sdekit::make_sde(general_drift, general_diffusion), x0,
-                                  1.0, 1e-2);
+    check_batched_equals_particle(sdekit::EulerMaruyama{}, batched, sdekit::make_sde(general_drift, general_diffusion),
+                                  x0, 1.0, 1e-2);
   }
   SUBCASE("stochastic Heun") {
     check_batched_equals_particle(
@@ -267,6 +271,30 @@ TEST_CASE("batched general noise (2-D state, 3 Wiener processes): the bits of th
         sdekit::make_sde(general_drift_block, sdekit::batched_noise_term(general_noise_term, 3), sdekit::stratonovich),
         sdekit::make_sde(general_drift, general_diffusion, sdekit::stratonovich), x0, 1.0, 1e-2);
   }
+}
+
+TEST_CASE("batched problems on Eigen::VectorXd states: the bits of in-place per-particle functors") {
+  // A 5-point stochastic heat equation with multiplicative noise, batched (rows are grid points) and in place.
+  static constexpr double c = 4.0, s = 0.2;
+  auto batched = sdekit::make_sde(
+      [](const StateBlock& U, double, StateBlock& out) {
+        const Eigen::Index last = U.rows() - 1;
+        out.row(0) = c * (-2.0 * U.row(0) + U.row(1));
+        for (Eigen::Index i = 1; i < last; ++i) out.row(i) = c * (U.row(i - 1) - 2.0 * U.row(i) + U.row(i + 1));
+        out.row(last) = c * (U.row(last - 1) - 2.0 * U.row(last));
+      },
+      [](const StateBlock& U, double, StateBlock& out) { out = s * U; });
+  auto particle = sdekit::make_sde(
+      [](const Eigen::VectorXd& u, double, Eigen::VectorXd& out) {
+        const Eigen::Index last = u.size() - 1;
+        out[0] = c * (-2.0 * u[0] + u[1]);
+        for (Eigen::Index i = 1; i < last; ++i) out[i] = c * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+        out[last] = c * (u[last - 1] - 2.0 * u[last]);
+      },
+      [](const Eigen::VectorXd& u, double, Eigen::VectorXd& out) { out = s * u; });
+  static_assert(sdekit::batched_problem_v<decltype(batched), Eigen::VectorXd>);
+  check_batched_equals_particle(sdekit::Milstein{}, batched, particle, Eigen::VectorXd::LinSpaced(5, 0.5, 1.5).eval(),
+                                0.5, 1e-2);
 }
 
 TEST_CASE("integrate takes a batched problem (a block of one column): the bits of the per-particle problem") {
@@ -310,8 +338,8 @@ TEST_CASE("batched failures: exactly the failed particles, with the per-particle
                                   [](const StateBlock&, double, StateBlock& out) { out.setConstant(ou_noise); });
   auto particle = sdekit::make_sde(failing_particle_drift, [](const V2&, double) { return V2::Constant(ou_noise); });
   const V2 x0(0.0, 0.0);
-  const auto reference = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, particle, x0,
-                                                   options_for(300, 2.0, 1e-2, 1, 256), inside);
+  const auto reference =
+      sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, particle, x0, options_for(300, 2.0, 1e-2, 1, 256), inside);
   std::set<std::string> reasons;
   for (const auto& f : reference.failures) reasons.insert(f.reason);
   CHECK(reasons.count("drift blew up") == 1);
@@ -328,9 +356,8 @@ TEST_CASE("batched failures: exactly the failed particles, with the per-particle
     }
 
   // The survivors are the particles of a run where nothing fails, bit for bit.
-  auto harmless = sdekit::make_sde(
-      [](const StateBlock& X, double, StateBlock& out) { out = -X; },
-      [](const StateBlock&, double, StateBlock& out) { out.setConstant(ou_noise); });
+  auto harmless = sdekit::make_sde([](const StateBlock& X, double, StateBlock& out) { out = -X; },
+                                   [](const StateBlock&, double, StateBlock& out) { out.setConstant(ou_noise); });
   const auto unfailing =
       sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, harmless, x0, options_for(300, 2.0, 1e-2, 2, 7));
   CHECK(unfailing.failures.empty());
@@ -398,18 +425,17 @@ TEST_CASE("a batched step allocates nothing: a run's allocations do not grow wit
   };
   for (int threads : {1, 2}) {
     CAPTURE(threads);
-    count_run(16 * step, threads);  // warm-up: OpenMP's threads and their buffers
-    const long short_run = count_run(16 * step, threads);  // 16 steps
+    count_run(16 * step, threads);                          // warm-up: OpenMP's threads and their buffers
+    const long short_run = count_run(16 * step, threads);   // 16 steps
     const long long_run = count_run(2000 * step, threads);  // 2000 steps
-    CHECK(short_run > 0);  // the counter sees the run (its result, its blocks)
+    CHECK(short_run > 0);                                   // the counter sees the run (its result, its blocks)
     CHECK(short_run == long_run);
   }
   auto count_integrate = [](double t1) {  // Milstein, derivative-free Itô: its five buffers
     V3 x(1.0, 1.0, 1.0);
     sdekit::Milstein milstein;
-    auto problem = sdekit::make_sde(lorenz_drift, [](const StateBlock& X, double, StateBlock& out) {
-      out.array() = heun_s + heun_c * X.array();
-    });
+    auto problem = sdekit::make_sde(
+        lorenz_drift, [](const StateBlock& X, double, StateBlock& out) { out.array() = heun_s + heun_c * X.array(); });
     const long before = allocations.load();
     sdekit::integrate(milstein, problem, x, 0.0, t1, step, sdekit::GaussianNoise(1));
     return allocations.load() - before;

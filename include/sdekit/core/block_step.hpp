@@ -94,8 +94,8 @@ void block_noise(const P& problem, const StateBlock& x, double t, const StateBlo
 
 /// True when the batched diffusion derivative of P (with_diffusion_derivative) is given as db(X, t, out).
 template <class P, class X>
-inline constexpr bool has_block_derivative_v = P::has_diffusion_derivative &&
-                                               block_callable<decltype(P::diffusion_derivative), X>;
+inline constexpr bool has_block_derivative_v =
+    P::has_diffusion_derivative&& block_callable<decltype(P::diffusion_derivative), X>;
 
 }  // namespace detail
 

@@ -52,15 +52,15 @@ struct BatchedBlockRunner {
   std::vector<std::size_t> particle_of;  // block position of each column
   std::vector<unsigned char> alive;
   std::size_t started = 0;
-  bool lost_particles = false;          // columns of dead particles wait to be dropped
-  std::vector<double> z_even, z_odd;    // N(0,1) (or the discrete law's variables) of steps 2j and 2j+1
-  const double* z = nullptr;            // the current step's, component-major: z[c·count + p]
-  IncrementLaw law;                     // Gaussian, or the discrete variables of DiscreteNoise
-  BlockBuffers work;                    // the stepper's buffers for the whole block
-  BlockBuffers column_work;             // and for the one-column redo
-  StateBlock column_x, column_dW;       // one column's state and increment in the redo
-  X state;                              // one column as a state (domain, recorder, failures)
-  std::vector<unsigned char> kept;      // per block position: the particle's path is kept
+  bool lost_particles = false;        // columns of dead particles wait to be dropped
+  std::vector<double> z_even, z_odd;  // N(0,1) (or the discrete law's variables) of steps 2j and 2j+1
+  const double* z = nullptr;          // the current step's, component-major: z[c·count + p]
+  IncrementLaw law;                   // Gaussian, or the discrete variables of DiscreteNoise
+  BlockBuffers work;                  // the stepper's buffers for the whole block
+  BlockBuffers column_work;           // and for the one-column redo
+  StateBlock column_x, column_dW;     // one column's state and increment in the redo
+  X state;                            // one column as a state (domain, recorder, failures)
+  std::vector<unsigned char> kept;    // per block position: the particle's path is kept
   bool any_kept = false;
 
   BatchedBlockRunner(const Stepper& s, const P& pr, const Domain& d, Recorder& r, std::size_t b, std::size_t e,
@@ -160,7 +160,8 @@ struct BatchedBlockRunner {
     const double* values = xs.data();
     const std::size_t total = static_cast<std::size_t>(xs.size());
     std::uint64_t bad = 0;
-    for (std::size_t j = 0; j < total; ++j) bad |= (((std::bit_cast<std::uint64_t>(values[j]) >> 52) & 0x7ff) + 1) >> 11;
+    for (std::size_t j = 0; j < total; ++j)
+      bad |= (((std::bit_cast<std::uint64_t>(values[j]) >> 52) & 0x7ff) + 1) >> 11;
     if (bad) return false;
     if constexpr (checks_domain) {
       for (Eigen::Index j = 0; j < xs.cols(); ++j) {
