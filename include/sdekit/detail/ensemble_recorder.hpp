@@ -60,6 +60,31 @@ inline void check_result_memory(std::size_t particles, std::size_t saves, std::s
               to_text(available / 1e9) + " GB of memory");
 }
 
+/// What a run of particles writes to, whichever the storage mode: EnsembleRecorder, LeafRecorder or
+/// QuantileRecorder. The step loops see only this interface, so each is compiled once per call site rather than once
+/// per recorder (three times the code, and about half of a test file's compile time); the calls are per particle and
+/// save time, not per step.
+template <class X>
+class Recorder {
+ public:
+  /// True when boundary k is a save time.
+  virtual bool saves_at(std::size_t k) const = 0;
+  /// True when particle i's path is kept.
+  virtual bool keeps_path(std::size_t i) const = 0;
+  /// Records particle i at step boundary k (saves and kept path).
+  virtual void record(std::size_t i, std::size_t k, const X& x) = 0;
+  /// Marks particle i failed during the step that starts at boundary k.
+  virtual void fail(std::size_t i, std::size_t k, const X& last_state, std::string reason) = 0;
+
+ protected:
+  Recorder() = default;
+  Recorder(const Recorder&) = default;
+  Recorder(Recorder&&) = default;
+  Recorder& operator=(const Recorder&) = default;
+  Recorder& operator=(Recorder&&) = default;
+  ~Recorder() = default;
+};
+
 /// A state's components as contiguous doubles (a double, or an Eigen vector's storage).
 template <class X>
 const double* state_data(const X& x) {
@@ -153,7 +178,7 @@ SaveStatistics stored_statistics(const Eigen::MatrixXd& values, double time, con
 /// Collects each particle's saves, failures and kept path into the result (stored-state mode); safe for concurrent
 /// particles.
 template <class X>
-class EnsembleRecorder {
+class EnsembleRecorder final : public Recorder<X> {
  public:
   EnsembleRecorder(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension)
       : options_(options.statistics),
@@ -199,12 +224,12 @@ class EnsembleRecorder {
   }
 
   /// True when boundary k is a save time.
-  bool saves_at(std::size_t k) const { return saves_from_[k + 1] > saves_from_[k]; }
+  bool saves_at(std::size_t k) const override { return saves_from_[k + 1] > saves_from_[k]; }
   /// True when particle i's path is kept.
-  bool keeps_path(std::size_t i) const { return path_slot_[i] >= 0; }
+  bool keeps_path(std::size_t i) const override { return path_slot_[i] >= 0; }
 
   /// Records particle i at step boundary k (saves and kept path).
-  void record(std::size_t i, std::size_t k, const X& x) {
+  void record(std::size_t i, std::size_t k, const X& x) override {
     if (saves_from_[k] < saves_from_[k + 1]) {
       Stored& seg = stored_of(i);
       const auto column = static_cast<Eigen::Index>(i - seg.index * segment_size_);
@@ -224,7 +249,7 @@ class EnsembleRecorder {
   }
 
   /// Marks particle i failed during the step that starts at boundary k.
-  void fail(std::size_t i, std::size_t k, const X& last_state, std::string reason) {
+  void fail(std::size_t i, std::size_t k, const X& last_state, std::string reason) override {
     Stored& seg = stored_of(i);
     seg.block_failures[(i - seg.index * segment_size_) / block_size_].push_back(
         {i, grid_.time(k), last_state, std::move(reason)});
@@ -382,7 +407,7 @@ class EnsembleRecorder {
 /// One leaf of a statistics-only run: the partial statistics of its particles (added in particle order), its
 /// failures, and the kept paths (shared; slots are disjoint).
 template <class X>
-class LeafRecorder {
+class LeafRecorder final : public Recorder<X> {
  public:
   LeafRecorder(const StatisticsOptions& options, const TimeGrid& grid, const SaveLookup& saves, PathStore<X>& paths,
                std::size_t dimension)
@@ -392,16 +417,16 @@ class LeafRecorder {
         saves_(&saves),
         paths_(&paths) {}
 
-  bool saves_at(std::size_t k) const { return saves_->saves_at(k); }  ///< true when boundary k is a save time
-  bool keeps_path(std::size_t i) const { return paths_->keeps(i); }   ///< true when particle i's path is kept
+  bool saves_at(std::size_t k) const override { return saves_->saves_at(k); }  ///< true when boundary k is a save time
+  bool keeps_path(std::size_t i) const override { return paths_->keeps(i); }   ///< true when particle i's path is kept
 
   /// Adds particle i's state at boundary k to the saves there, and to its path if kept.
-  void record(std::size_t i, std::size_t k, const X& x) {
+  void record(std::size_t i, std::size_t k, const X& x) override {
     for (std::size_t s = saves_->first(k); s < saves_->last(k); ++s) partial.saves[s].add(state_data(x), *options_);
     paths_->record(i, k, x);
   }
   /// Marks particle i failed during the step that starts at boundary k.
-  void fail(std::size_t i, std::size_t k, const X& last_state, std::string reason) {
+  void fail(std::size_t i, std::size_t k, const X& last_state, std::string reason) override {
     failures.push_back({i, grid_->time(k), last_state, std::move(reason)});
   }
 
@@ -417,19 +442,19 @@ class LeafRecorder {
 
 /// One leaf of a re-simulation pass of the exact-quantile search: only the saved values matter.
 template <class X>
-class QuantileRecorder {
+class QuantileRecorder final : public Recorder<X> {
  public:
   QuantileRecorder(const QuantileSearch& search, const SaveLookup& saves)
       : pass(search.start_pass()), search_(&search), saves_(&saves) {}
 
-  bool saves_at(std::size_t k) const { return saves_->saves_at(k); }  ///< true when boundary k is a save time
-  bool keeps_path(std::size_t) const { return false; }                ///< paths were recorded by the first pass
+  bool saves_at(std::size_t k) const override { return saves_->saves_at(k); }  ///< true when boundary k is a save time
+  bool keeps_path(std::size_t) const override { return false; }                ///< paths were recorded by the first pass
   /// Feeds particle i's state at boundary k to the search.
-  void record(std::size_t, std::size_t k, const X& x) {
+  void record(std::size_t, std::size_t k, const X& x) override {
     for (std::size_t s = saves_->first(k); s < saves_->last(k); ++s) search_->add(pass, s, state_data(x));
   }
   /// Failures were recorded by the first pass.
-  void fail(std::size_t, std::size_t, const X&, std::string) {}
+  void fail(std::size_t, std::size_t, const X&, std::string) override {}
 
   QuantilePass pass;  ///< this leaf's findings
 

@@ -15,6 +15,8 @@
 #include <sdekit/ensemble/result.hpp>
 #include <sdekit/ensemble/statistics.hpp>
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -27,9 +29,31 @@
 
 namespace sdekit::detail {
 
+/// A run_range(recorder, begin, end) that runs particles [begin, end) into any Recorder<X>, by reference and with
+/// its type erased: the machinery below is compiled once per state type, not once per run_range (one per call site
+/// of simulate_ensemble and the samplers). One indirect call per block.
+template <class X>
+class RunRangeRef {
+ public:
+  /// Refers to f, which must outlive this reference.
+  template <class RunRange>
+  explicit RunRangeRef(const RunRange& f)
+      : object_(&f), call_([](const void* object, Recorder<X>& recorder, std::size_t begin, std::size_t end) {
+          (*static_cast<const RunRange*>(object))(recorder, begin, end);
+        }) {}
+  /// Runs particles [begin, end) into recorder.
+  void operator()(Recorder<X>& recorder, std::size_t begin, std::size_t end) const {
+    call_(object_, recorder, begin, end);
+  }
+
+ private:
+  const void* object_;
+  void (*call_)(const void*, Recorder<X>&, std::size_t, std::size_t);
+};
+
 /// Runs run_range(recorder, begin, end) over leaf `leaf`'s particles in sub-blocks of block_size, in order.
-template <class Recorder, class RunRange>
-void run_leaf(const RunOptions& options, std::size_t leaf, Recorder& recorder, RunRange& run_range,
+template <class X>
+void run_leaf(const RunOptions& options, std::size_t leaf, Recorder<X>& recorder, const RunRangeRef<X>& run_range,
               ProgressCounter& progress) {
   const std::size_t first = leaf * statistics_leaf_size;
   const std::size_t last = std::min(options.particles, first + statistics_leaf_size);
@@ -105,9 +129,9 @@ inline QuantilePass get_quantile_pass(ByteReader& in, QuantilePass pass) {
 /// The statistics-only ensemble: run_range(recorder, begin, end) runs particles [begin, end) into any recorder. In
 /// a distributed run each process reduces its segments (aligned runs of 2^j leaves, i.e. nodes of the merge tree)
 /// and every process merges all nodes in segment order: the same tree, so the same bits as one process.
-template <class X, class RunRange>
+template <class X>
 EnsembleResult<X> run_statistics_only(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension,
-                                      RunRange&& run_range, const char* where) {
+                                      const RunRangeRef<X>& run_range, const char* where) {
   const StatisticsOptions& requests = options.statistics;
   const std::size_t saves = grid.save_times().size();
   const SaveLookup lookup(grid);
@@ -234,17 +258,35 @@ EnsembleResult<X> run_statistics_only(const EnsembleOptions& options, const Time
   return result;
 }
 
-/// Runs an ensemble in the storage mode the options choose: run_range(recorder, begin, end) runs particles
-/// [begin, end) into any recorder.
-template <class X, class RunRange>
-EnsembleResult<X> run_ensemble(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension,
-                               RunRange&& run_range, const char* where) {
+/// run_ensemble with run_range's type erased.
+template <class X>
+EnsembleResult<X> run_ensemble_erased(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension,
+                                      const RunRangeRef<X>& run_range, const char* where) {
   validate_components(options.statistics, dimension, where);
   if (statistics_only(options, dimension, grid.save_times().size()))
     return run_statistics_only<X>(options, grid, dimension, run_range, where);
   EnsembleRecorder<X> recorder(options, grid, dimension);
   for_each_block(options, recorder, [&](std::size_t begin, std::size_t end) { run_range(recorder, begin, end); });
   return recorder.finish();
+}
+
+// The common state types are compiled once, in the library (lib/ensemble/run_ensemble.cpp), not in every file that
+// runs an ensemble.
+#define SDEKIT_RUN_ENSEMBLE_INSTANCE(X)                                                                      \
+  extern template EnsembleResult<X> run_ensemble_erased<X>(const EnsembleOptions&, const TimeGrid&, std::size_t, \
+                                                           const RunRangeRef<X>&, const char*);
+SDEKIT_RUN_ENSEMBLE_INSTANCE(double)
+SDEKIT_RUN_ENSEMBLE_INSTANCE(Eigen::Vector2d)
+SDEKIT_RUN_ENSEMBLE_INSTANCE(Eigen::Vector3d)
+SDEKIT_RUN_ENSEMBLE_INSTANCE(Eigen::VectorXd)
+#undef SDEKIT_RUN_ENSEMBLE_INSTANCE
+
+/// Runs an ensemble in the storage mode the options choose: run_range(recorder, begin, end) runs particles
+/// [begin, end) into a Recorder<X>& (instantiated for that one type, whatever the mode).
+template <class X, class RunRange>
+EnsembleResult<X> run_ensemble(const EnsembleOptions& options, const TimeGrid& grid, std::size_t dimension,
+                               const RunRange& run_range, const char* where) {
+  return run_ensemble_erased<X>(options, grid, dimension, RunRangeRef<X>(run_range), where);
 }
 
 }  // namespace sdekit::detail
