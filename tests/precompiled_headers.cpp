@@ -1,0 +1,1 @@
+// The host of the suites' precompiled headers (tests/CMakeLists.txt): nothing of its own.
