@@ -45,7 +45,7 @@ constexpr OrderSetting additive15{
 // see test_support.hpp), where the tolerance widens by the square root of the reduction (the slope's standard error
 // grows so), since that run is after memory and undefined-behaviour errors, not statistics.
 int scaled_paths(int paths) {
-  return static_cast<int>(sdekit_test::scaled(static_cast<std::size_t>(paths), std::min<std::size_t>(paths, 40)));
+  return static_cast<int>(sdekit_test::scaled(static_cast<std::size_t>(paths), std::min<std::size_t>(paths, 10)));
 }
 
 double measured_order(const std::vector<double>& errors, int first_level, const std::string& label) {
@@ -708,7 +708,7 @@ TEST_CASE("general n×m noise: Euler–Maruyama reproduces the exact mean and co
                              [=](const Vec2&, double) { return B; }, sdekit::additive);
   static_assert(sdekit::noise_kind_v<decltype(ou), Vec2> == sdekit::NoiseKind::general);
   sdekit::EnsembleOptions options;
-  options.particles = 200000;
+  options.particles = sdekit_test::scaled(200000, 20000);  // 20000 in the sanitizer stage
   options.seed = 8;
   options.dt = 1e-3;
   const auto result = sdekit::simulate_ensemble(sdekit::EulerMaruyama{}, ou, start, options);
