@@ -116,11 +116,7 @@ constexpr bool check_block_stepper() {
     static_assert(batched_problem_v<P, X>, "sdekit: check_block_stepper takes batched problems");
     return false;
   } else if constexpr (!StepperTraits<S, P, X>) {
-    static_assert(StepperTraits<S, P, X>,
-                  "sdekit: a stepper declares static constexpr strong_order<P, X>(), weak_order<P, X>(), "
-                  "supports<P, X>() (a sdekit::Support) and noise_information<P, X>() (a sdekit::NoiseInformation); "
-                  "see <sdekit/core/stepper.hpp>");
-    return false;
+    return detail::check_traits<S, P, X>();
   } else if constexpr (!BlockSteppingCall<S, P, X>) {
     static_assert(BlockSteppingCall<S, P, X>,
                   "sdekit: this stepper has no batched form for this problem; batched problems (functors on a "

@@ -142,6 +142,17 @@ constexpr bool check_support() {
     return support == yes;
   }
 }
+/// True when S declares its traits for P on X; otherwise a static_assert saying what a stepper declares. Shared by
+/// check_stepper and check_block_stepper.
+template <class S, class P, class X>
+constexpr bool check_traits() {
+  static_assert(StepperTraits<S, P, X>,
+                "sdekit: a stepper declares static constexpr strong_order<P, X>(), weak_order<P, X>(), "
+                "supports<P, X>() (a sdekit::Support) and noise_information<P, X>() (a sdekit::NoiseInformation); "
+                "see <sdekit/core/stepper.hpp>");
+  return StepperTraits<S, P, X>;
+}
+
 }  // namespace detail
 
 /// Compile-time check that stepper S can integrate problem P on states X: the problem first (check_problem), then
@@ -151,11 +162,7 @@ constexpr bool check_stepper() {
   if constexpr (!check_problem<P, X>()) {
     return false;
   } else if constexpr (!StepperTraits<S, P, X>) {
-    static_assert(StepperTraits<S, P, X>,
-                  "sdekit: a stepper declares static constexpr strong_order<P, X>(), weak_order<P, X>(), "
-                  "supports<P, X>() (a sdekit::Support) and noise_information<P, X>() (a sdekit::NoiseInformation); "
-                  "see <sdekit/core/stepper.hpp>");
-    return false;
+    return detail::check_traits<S, P, X>();
   } else if constexpr (batched_problem_v<P, X>) {
     static_assert(!batched_problem_v<P, X>,
                   "sdekit: a batched problem (functors on a sdekit::StateBlock of particles) is stepped a block at a "
